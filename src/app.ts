@@ -1,0 +1,217 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadOrCreateIdentity } from './auth/certificate.js';
+import { hashPassword, isBcryptHash, verifyPassword } from './auth/password.js';
+import { TokenStore } from './auth/token-store.js';
+import { ConfigStore, readConfigText } from './config/config-store.js';
+import { generateConfig } from './config/generate.js';
+import { prepareConfig } from './config/prepare.js';
+import { parseConfigXml, type XmlExtras } from './config/xml.js';
+import type { Configuration } from './config/types.js';
+import { EventLog } from './events/event-log.js';
+import { HttpServer } from './http/server.js';
+import { configEvents, restartRequiredTracker } from './services/config-events.js';
+import { PendingService } from './services/pending-service.js';
+import { SystemService } from './services/system-service.js';
+import { systemClock, type Clock } from './shared/clock.js';
+import { shortDeviceId } from './shared/device-id.js';
+import { AppError, messageOf } from './shared/errors.js';
+import { LogBook, type Logger } from './shared/logger.js';
+import { pathsFor, type Paths } from './shared/paths.js';
+
+export interface AppOptions {
+  home: string;
+  /** Where gui/ and migrations/ live (the package root). */
+  projectRoot: string;
+  /** --gui-address / STGUIADDRESS: wins over gui.address. */
+  guiAddress?: string;
+  /** --gui-apikey / STGUIAPIKEY: a second valid API key. */
+  apiKey?: string;
+  noDefaultFolder?: boolean;
+  clock?: Clock;
+  /** Where log lines go (default stderr). */
+  logSink?: (text: string) => void;
+  /** Called after POST /rest/system/shutdown has been answered and the app has stopped. */
+  onShutdown?: () => void;
+}
+
+/** Creates the home directory and proves it writable, with a message a user can act on. */
+async function prepareHome(home: string): Promise<void> {
+  try {
+    await fs.mkdir(home, { recursive: true, mode: 0o700 });
+    await fs.access(home, fs.constants.W_OK);
+  } catch (err) {
+    throw new AppError('invalid', `home directory ${home} is not usable: ${messageOf(err)}`);
+  }
+}
+
+/** Reads config.xml, or writes a new one on first start. A file that does not parse is left untouched. */
+async function loadConfig(p: Paths, myId: string, opts: AppOptions): Promise<{ cfg: Configuration; extras: XmlExtras; fresh: boolean }> {
+  const text = await readConfigText(p.configFile);
+  if (text === undefined) {
+    const folderPath = opts.noDefaultFolder ? undefined : path.join(p.userHome, 'Sync');
+    if (folderPath) await fs.mkdir(folderPath, { recursive: true });
+    const cfg = generateConfig(folderPath);
+    prepareConfig(cfg, myId, os.hostname());
+    return { cfg, extras: {}, fresh: true };
+  }
+  try {
+    const { cfg, extras } = parseConfigXml(text);
+    prepareConfig(cfg, myId, os.hostname());
+    return { cfg, extras, fresh: false };
+  } catch (err) {
+    throw new AppError('invalid', `${p.configFile}: ${messageOf(err)}`);
+  }
+}
+
+/** One running instance: everything built here, in dependency order, and torn down in reverse. */
+class Instance {
+  private constructor(
+    readonly http: HttpServer,
+    readonly config: ConfigStore,
+    readonly events: EventLog,
+    readonly myId: string,
+    readonly log: Logger,
+  ) {}
+
+  static async start(opts: AppOptions, lifecycle: { restart(): void; shutdown(): void; reset(folder?: string): void }): Promise<Instance> {
+    const clock = opts.clock ?? systemClock;
+    const startedMs = clock.nowMs();
+    const paths = pathsFor(opts.home, opts.projectRoot);
+    await prepareHome(paths.home);
+    const logBook = new LogBook(clock, opts.logSink);
+    const log = logBook.logger('main');
+    const identity = await loadOrCreateIdentity(paths.certFile, paths.keyFile);
+    const myId = identity.deviceId;
+
+    // The event log comes first so that Starting is id 1 in both built-in streams.
+    const events = new EventLog({ clock });
+    events.append('Starting', { home: paths.home, myID: myId });
+
+    const { cfg, extras, fresh } = await loadConfig(paths, myId, opts);
+    const config = new ConfigStore(
+      { file: paths.configFile, events, myId, hostname: os.hostname(), hashPassword, isPasswordHash: isBcryptHash },
+      cfg,
+      extras,
+    );
+    if (fresh) await config.save();
+    config.subscribe(configEvents(events));
+    config.subscribe(restartRequiredTracker());
+
+    const gui = () => config.current().gui;
+    const sessions = new TokenStore({
+      clock,
+      max: 25,
+      length: 64,
+      lifetimeMs: () => (gui().sessionCookieDurationS === 0 ? 604800 : gui().sessionCookieDurationS) * 1000,
+    });
+    const csrfTokens = new TokenStore({ clock, max: 25, length: 64, lifetimeMs: () => 3600 * 1000 });
+
+    let http: HttpServer | undefined;
+    const system = new SystemService({
+      config,
+      clock,
+      paths,
+      myId,
+      guiAddressUsed: () => http?.address ?? '',
+      guiAddressOverridden: opts.guiAddress !== undefined,
+      startMs: startedMs,
+    });
+    http = new HttpServer(
+      {
+        config,
+        events,
+        system,
+        pending: new PendingService(events),
+        logBook,
+        log: logBook.logger('api'),
+        clock,
+        myId,
+        shortId: shortDeviceId(myId),
+        extraApiKey: opts.apiKey,
+        sessions,
+        csrfTokens,
+        verifyPassword,
+        guiDir: paths.guiDir,
+        lifecycle,
+      },
+      { addressOverride: opts.guiAddress, startedMs },
+    );
+    config.subscribe(http.subscriber());
+    await http.listen();
+    log.info(`My ID: ${myId}`);
+    log.info(`GUI and API listening on ${http.address}`);
+    events.append('StartupComplete', { myID: myId });
+    return new Instance(http, config, events, myId, log);
+  }
+
+  async stop(): Promise<void> {
+    await this.http.close();
+  }
+}
+
+/**
+ * The service as main.ts and the tests see it. A restart (POST /rest/system/restart) rebuilds
+ * everything in this process from config.xml, as Syncthing's restart does: new event ids,
+ * new start time, same address.
+ */
+export class App {
+  private constructor(
+    private instance: Instance,
+    private readonly opts: AppOptions,
+  ) {}
+
+  static async start(opts: AppOptions): Promise<App> {
+    let app: App | undefined;
+    const lifecycle = {
+      restart: () => void app?.restart(),
+      shutdown: () => void app?.shutdown(),
+      reset: () => void app?.restart(),
+    };
+    const instance = await Instance.start(opts, lifecycle);
+    // Keep the port we got, so a restart comes back where clients expect it.
+    app = new App(instance, { ...opts, guiAddress: opts.guiAddress !== undefined ? instance.http.address : undefined });
+    app.lifecycle = lifecycle;
+    return app;
+  }
+
+  private lifecycle!: { restart(): void; shutdown(): void; reset(folder?: string): void };
+  private restarting?: Promise<void>;
+
+  get address(): string {
+    return this.instance.http.address;
+  }
+  get myId(): string {
+    return this.instance.myId;
+  }
+  get apiKey(): string {
+    return this.instance.config.current().gui.apiKey;
+  }
+  get events(): EventLog {
+    return this.instance.events;
+  }
+  get config(): ConfigStore {
+    return this.instance.config;
+  }
+
+  restart(): Promise<void> {
+    this.restarting ??= (async () => {
+      this.instance.log.info('Restarting');
+      await this.instance.stop();
+      this.instance = await Instance.start(this.opts, this.lifecycle);
+    })().finally(() => (this.restarting = undefined));
+    return this.restarting;
+  }
+
+  async shutdown(): Promise<void> {
+    this.instance.log.info('Shutting down');
+    await this.stop();
+    this.opts.onShutdown?.();
+  }
+
+  async stop(): Promise<void> {
+    await this.restarting;
+    await this.instance.stop();
+  }
+}

@@ -1,0 +1,10 @@
+/** An error whose HTTP status a route has decided (Syncthing's statuses differ from route to route). */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}

@@ -1,0 +1,47 @@
+import type { Context } from 'koa';
+import { HttpError } from './http-error.js';
+
+/** The first value of a query parameter (Syncthing reads every parameter but `sub` this way). */
+export function query(ctx: Context, name: string): string | undefined {
+  const v = ctx.query[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Every value of a repeatable query parameter. */
+export function queryAll(ctx: Context, name: string): string[] {
+  const v = ctx.query[name];
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** An integer parameter as Go's strconv.Atoi reads it: undefined when missing or not an integer. */
+export function queryInt(ctx: Context, name: string): number | undefined {
+  const v = query(ctx, name);
+  if (v === undefined || !/^[+-]?\d+$/.test(v)) return undefined;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** The raw request body as text ("" when there is none). */
+export function rawBody(ctx: Context): string {
+  const r = (ctx.request as unknown as { rawBody?: string }).rawBody;
+  return typeof r === 'string' ? r : '';
+}
+
+/**
+ * Parses the body as JSON whatever its Content-Type says (Go ignores it), with Go's error texts.
+ * `status` is what a parse failure answers (400 on most routes, 500 on a few).
+ */
+export function jsonBody(ctx: Context, status = 400): unknown {
+  const text = rawBody(ctx);
+  if (text.trim() === '') throw new HttpError(status, 'unexpected end of JSON input');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const m = /position (\d+)/.exec((err as Error).message);
+    if (m) {
+      const ch = text[Number(m[1])];
+      if (ch !== undefined) throw new HttpError(status, `invalid character '${ch}' looking for beginning of value`);
+    }
+    throw new HttpError(status, 'unexpected end of JSON input');
+  }
+}

@@ -1,0 +1,163 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import fs from 'node:fs';
+import Koa from 'koa';
+import type { ConfigSubscriber } from '../config/config-store.js';
+import type { HttpDeps } from './deps.js';
+import { authMiddleware } from './auth-middleware.js';
+import { textBody } from './body-parser.js';
+import { corsAndSecurityHeaders } from './cors.js';
+import { csrfMiddleware } from './csrf-middleware.js';
+import { errorMiddleware } from './error-middleware.js';
+import { hostCheck } from './host-check.js';
+import { metaJs } from './meta-js.js';
+import { noCache } from './no-cache.js';
+import { qrHandler } from './qr.js';
+import { restRouter } from './rest-router.js';
+import { staticGui } from './static-gui.js';
+import { clusterRoutes } from './routes/cluster-routes.js';
+import { configRoutes } from './routes/config-routes.js';
+import { eventsRoutes } from './routes/events-routes.js';
+import { noauthRoutes } from './routes/noauth-routes.js';
+import { svcRoutes } from './routes/svc-routes.js';
+import { systemRoutes } from './routes/system-routes.js';
+import { API_VERSION } from '../services/version.js';
+
+export interface HttpServerOptions {
+  /** An address from --gui-address / STGUIADDRESS that wins over gui.address. */
+  addressOverride?: string;
+  startedMs: number;
+}
+
+/** "host:port", "[v6]:port", "http(s)://host:port", "unix:///path" or "/path" → what listen() takes. */
+export function parseListenAddress(addr: string): { host?: string; port?: number; socketPath?: string } {
+  const a = addr.replace(/^(https?|unixs?):\/\//, '');
+  if (a.startsWith('/')) return { socketPath: a };
+  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(a);
+  if (!m) throw new Error(`invalid GUI address ${JSON.stringify(addr)}: expected host:port`);
+  const host = m[1] ?? m[2] ?? '';
+  return { host: host === '' ? undefined : host, port: Number(m[3]) };
+}
+
+/**
+ * The GUI/REST listener. Middleware in Syncthing's order (spec rest-api §1.2): host check → CORS
+ * and security headers → auth → X-Syncthing headers → CSRF → /rest (no-cache, body, router),
+ * /meta.js, /qr/, static GUI. Changes to gui.* apply live; a new gui.address moves the listener.
+ */
+export class HttpServer {
+  private server?: http.Server;
+  private readonly closing = new AbortController();
+  private readonly app = new Koa();
+  private boundAddress = '';
+
+  constructor(
+    private readonly d: HttpDeps,
+    private readonly opts: HttpServerOptions,
+  ) {
+    const gui = () => d.config.current().gui;
+    const app = this.app;
+    app.silent = true;
+    const rest = restRouter([
+      ...noauthRoutes(d),
+      ...systemRoutes(d),
+      ...configRoutes(d),
+      ...clusterRoutes(d),
+      ...svcRoutes(d),
+      ...eventsRoutes(d, this.closing.signal),
+    ]);
+    const body = textBody();
+    const meta = metaJs(d.myId, d.shortId);
+    const qr = qrHandler();
+    const statics = staticGui(d.guiDir, opts.startedMs);
+
+    app.use(errorMiddleware(d.log));
+    app.use(hostCheck(() => opts.addressOverride ?? gui().address, () => gui().insecureSkipHostcheck));
+    app.use(corsAndSecurityHeaders(() => gui().insecureAllowFrameLoading));
+    app.use(authMiddleware(d));
+    app.use(async (ctx, next) => {
+      ctx.set('X-Syncthing-Version', API_VERSION);
+      ctx.set('X-Syncthing-Id', d.myId);
+      await next();
+    });
+    app.use(csrfMiddleware(d));
+    app.use(async (ctx, next) => {
+      if (ctx.path === '/rest' || ctx.path.startsWith('/rest/')) {
+        noCache(ctx);
+        return body[0]!(ctx, () => body[1]!(ctx, () => rest(ctx, next)));
+      }
+      if (ctx.path === '/meta.js') return meta(ctx, next);
+      if (ctx.path === '/qr/' || ctx.path === '/qr') return qr(ctx, next);
+      return statics(ctx, next);
+    });
+  }
+
+  /** host:port the listener is bound to (for /rest/system/status and the start-up message). */
+  get address(): string {
+    return this.boundAddress;
+  }
+
+  async listen(): Promise<void> {
+    this.server = await this.bind(this.opts.addressOverride ?? this.d.config.current().gui.address);
+  }
+
+  /** Moves the listener when gui.address changes (unless an override pins it). */
+  subscriber(): ConfigSubscriber {
+    return {
+      verify: (next) => {
+        if (!this.opts.addressOverride) parseListenAddress(next.gui.address);
+      },
+      commit: async (next, prev) => {
+        if (this.opts.addressOverride || next.gui.address === prev.gui.address || !this.server) return;
+        const old = this.server;
+        try {
+          this.server = await this.bind(next.gui.address);
+        } catch (err) {
+          this.d.log.error(`GUI listener: cannot listen on ${next.gui.address}: ${(err as Error).message}; staying on ${this.boundAddress}`);
+          return;
+        }
+        // A short grace lets the request that made the change get its answer.
+        setTimeout(() => this.shut(old), 100).unref();
+      },
+    };
+  }
+
+  private bind(address: string): Promise<http.Server> {
+    const target = parseListenAddress(address);
+    const server = http.createServer(this.app.callback());
+    // Long polls wait up to an hour; idle keep-alive sockets and slow headers are still cut.
+    server.requestTimeout = 0;
+    server.headersTimeout = 15_000;
+    server.keepAliveTimeout = 60_000;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      const done = () => {
+        server.off('error', reject);
+        const a = server.address();
+        this.boundAddress = typeof a === 'string' ? a : a ? formatAddress(a) : address;
+        resolve(server);
+      };
+      if (target.socketPath) {
+        fs.rmSync(target.socketPath, { force: true });
+        server.listen(target.socketPath, done);
+      } else server.listen(target.port, target.host, done);
+    });
+  }
+
+  private shut(server: http.Server): Promise<void> {
+    return new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 100).unref();
+    });
+  }
+
+  /** Stops accepting, answers every parked long poll with [], and closes all connections. */
+  async close(): Promise<void> {
+    this.closing.abort();
+    if (this.server) await this.shut(this.server);
+  }
+}
+
+function formatAddress(a: AddressInfo): string {
+  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { App } from './app.js';
+import { generateHome } from './generate-home.js';
+import { defaultHome } from './shared/paths.js';
+import { messageOf } from './shared/errors.js';
+import { SYNCHRO_VERSION, API_VERSION } from './services/version.js';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const USAGE = `Synchro ${SYNCHRO_VERSION} — a folder service that speaks Syncthing's REST API (${API_VERSION})
+
+Usage:
+  synchro serve    [--home DIR] [--gui-address HOST:PORT] [--gui-apikey KEY] [--no-default-folder]
+  synchro generate [--home DIR] [--gui-user USER --gui-password PASSWORD] [--no-default-folder]
+  synchro --version | --help
+
+Default home: $XDG_STATE_HOME/synchro, or ~/.local/state/synchro.
+Environment: STGUIADDRESS and STGUIAPIKEY act like --gui-address and --gui-apikey.
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`synchro: ${message}\n`);
+  process.exit(1);
+}
+
+async function serve(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      home: { type: 'string' },
+      'gui-address': { type: 'string' },
+      'gui-apikey': { type: 'string' },
+      'no-default-folder': { type: 'boolean' },
+      'no-browser': { type: 'boolean' },
+    },
+  });
+  const home = values.home ?? defaultHome();
+  const app = await App.start({
+    home,
+    projectRoot,
+    guiAddress: values['gui-address'] ?? (process.env.STGUIADDRESS || undefined),
+    apiKey: values['gui-apikey'] ?? (process.env.STGUIAPIKEY || undefined),
+    noDefaultFolder: values['no-default-folder'],
+    onShutdown: () => process.exit(0),
+  });
+  const where = app.address.startsWith('/') ? `unix socket ${app.address}` : `http://${app.address}/`;
+  process.stdout.write(
+    `Synchro ${SYNCHRO_VERSION} started.\nDevice ID: ${app.myId}\nHome:      ${path.resolve(home)}\nGUI & API: ${where}\nAPI key:   ${app.apiKey}\n`,
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`synchro: ${signal}, stopping\n`);
+    app.stop().then(
+      () => process.exit(0),
+      (err) => fail(messageOf(err)),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function generate(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      home: { type: 'string' },
+      'gui-user': { type: 'string' },
+      'gui-password': { type: 'string' },
+      'no-default-folder': { type: 'boolean' },
+    },
+  });
+  const home = values.home ?? defaultHome();
+  const result = await generateHome({
+    home,
+    user: values['gui-user'],
+    password: values['gui-password'],
+    noDefaultFolder: values['no-default-folder'] ?? false,
+    userHome: os.homedir(),
+  });
+  process.stdout.write(`Device ID: ${result.myId}\nConfig:    ${result.configFile}\n`);
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'generate':
+      return generate(rest);
+    case '--version':
+    case 'version':
+      process.stdout.write(`synchro ${SYNCHRO_VERSION} (Syncthing REST API ${API_VERSION})\n`);
+      return;
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      process.stderr.write(USAGE);
+      fail(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+main().catch((err) => fail(messageOf(err)));
