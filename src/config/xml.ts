@@ -57,6 +57,17 @@ function textOf(n: XmlNode): string {
     .join('');
 }
 
+/** Unknown XML without the indentation text between elements (the writer re-indents it). */
+function stripWhitespace(nodes: XmlNode[]): XmlNode[] {
+  return nodes
+    .filter((n) => !('#text' in n) || String(n['#text']).trim() !== '' || nodes.length === 1)
+    .map((n) => {
+      const tag = tagOf(n);
+      if (!tag || tag === '#text' || tag === '#comment') return n;
+      return { ...n, [tag]: stripWhitespace(childrenOf(n)) };
+    });
+}
+
 function parseScalar(f: Field, raw: string, where: string): unknown {
   const text = raw.trim();
   switch (f.kind) {
@@ -139,7 +150,7 @@ function readStruct(schema: StructSchema, node: XmlNode, key: string, extras: Xm
 
   const unknownNodes = kids.filter((c) => !known.has(tagOf(c)!));
   const unknownAttrs = Object.fromEntries(Object.entries(attrs).filter(([a]) => !knownAttrs.has(a)));
-  if (key && (unknownNodes.length || Object.keys(unknownAttrs).length)) extras[key] = { nodes: unknownNodes, attrs: unknownAttrs };
+  if (key && (unknownNodes.length || Object.keys(unknownAttrs).length)) extras[key] = { nodes: stripWhitespace(unknownNodes), attrs: unknownAttrs };
   return value;
 }
 
