@@ -86,7 +86,8 @@ export const FOLDER: StructSchema = {
     s('id', '', attr),
     s('label', '', attr),
     { name: 'filesystemType', kind: 'enum', def: 'basic', values: ['basic', 'fake'], goType: 'fs.FilesystemType' },
-    s('path', '~', attr),
+    // v2's default: an empty path is refused, where 1.x's "~" silently shared the whole home directory.
+    s('path', '', attr),
     {
       name: 'type',
       kind: 'enum',

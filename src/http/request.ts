@@ -37,11 +37,12 @@ export function jsonBody(ctx: Context, status = 400): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    const m = /position (\d+)/.exec((err as Error).message);
-    if (m) {
-      const ch = text[Number(m[1])];
-      if (ch !== undefined) throw new HttpError(status, `invalid character '${ch}' looking for beginning of value`);
-    }
+    // V8's messages vary ("Unexpected token 'x', ..." or "... at position N"); recover the offending character.
+    const msg = (err as Error).message;
+    const pos = /position (\d+)/.exec(msg);
+    const tok = /Unexpected token '?(.)'?/.exec(msg);
+    const ch = pos ? text[Number(pos[1])] : tok?.[1];
+    if (ch !== undefined && !/Unexpected end/.test(msg)) throw new HttpError(status, `invalid character '${ch}' looking for beginning of value`);
     throw new HttpError(status, 'unexpected end of JSON input');
   }
 }

@@ -22,6 +22,7 @@ import { noauthRoutes } from './routes/noauth-routes.js';
 import { svcRoutes } from './routes/svc-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 import { API_VERSION } from '../services/version.js';
+import { AppError } from '../shared/errors.js';
 
 export interface HttpServerOptions {
   /** An address from --gui-address / STGUIADDRESS that wins over gui.address. */
@@ -104,7 +105,12 @@ export class HttpServer {
   subscriber(): ConfigSubscriber {
     return {
       verify: (next) => {
-        if (!this.opts.addressOverride) parseListenAddress(next.gui.address);
+        if (this.opts.addressOverride) return;
+        try {
+          parseListenAddress(next.gui.address);
+        } catch (err) {
+          throw new AppError('rejected', (err as Error).message);
+        }
       },
       commit: async (next, prev) => {
         if (this.opts.addressOverride || next.gui.address === prev.gui.address || !this.server) return;
