@@ -8,7 +8,7 @@ import { noCache } from './no-cache.js';
 export function metaJs(myId: string, shortId: string): Middleware {
   return async (ctx) => {
     noCache(ctx);
-    ctx.type = 'application/javascript';
     ctx.body = `var metadata = ${JSON.stringify({ authenticated: true, deviceID: myId, deviceIDShort: shortId })};\n`;
+    ctx.set('Content-Type', 'application/javascript'); // exactly, without the charset Koa would add
   };
 }

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { sendText } from './respond.js';
+import { sendEmpty, sendText } from './respond.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -69,7 +69,7 @@ export function restRouter(routes: Route[]): Middleware {
     if (ctx.method === 'GET') {
       ctx.type = 'text/html; charset=utf-8';
       ctx.body = `<a href="${location.replace(/&/g, '&amp;').replace(/"/g, '&#34;')}">Moved Permanently</a>.\n\n`;
-    } else ctx.body = null;
+    } else sendEmpty(ctx, 307);
   };
 
   return async (ctx, next) => {
