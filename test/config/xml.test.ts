@@ -57,3 +57,15 @@ test('a syntax error names the line', () => {
   assert.throws(() => parseConfigXml('<notconfig/>'), /no <configuration> element/);
   assert.throws(() => parseConfigXml('<configuration><folder id="x" rescanIntervalS="abc"/></configuration>'), /not an integer/);
 });
+
+test('config.example.xml parses and holds the built-in defaults', async () => {
+  const fs = await import('node:fs/promises');
+  const { projectRoot } = await import('../support/test-server.js');
+  const { defaultsOf, FOLDER, OPTIONS, GUI } = await import('../../src/config/schema.js');
+  const { cfg } = parseConfigXml(await fs.readFile(`${projectRoot}/config.example.xml`, 'utf8'));
+  const folder = { ...cfg.folders[0]! } as Record<string, unknown>;
+  const def = defaultsOf(FOLDER);
+  for (const k of Object.keys(def)) if (!['id', 'label', 'path', 'devices'].includes(k)) assert.deepEqual(folder[k], def[k], `folder.${k}`);
+  assert.deepEqual({ ...cfg.options }, defaultsOf(OPTIONS));
+  assert.deepEqual({ ...cfg.gui, apiKey: '' }, defaultsOf(GUI));
+});

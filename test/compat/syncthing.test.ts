@@ -1,0 +1,209 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { startServer, type TestServer } from '../support/test-server.js';
+import { tempDir } from '../support/temp-dir.js';
+import { referenceUnavailable, startReference, syncthingGenerate, type Reference } from '../support/syncthing-ref.js';
+
+/**
+ * Synchro side by side with a real Syncthing 1.19.2 on the same requests. 1.19.2 is older than
+ * our target (v1.27 routes with v2 auth), so where the spec says the versions differ, only the
+ * shape common to both is compared.
+ */
+
+const why = referenceUnavailable();
+const opts = why ? { skip: `real Syncthing not available: ${why}` } : {};
+
+let ref: Reference;
+let ours: TestServer;
+let cleanup: () => Promise<void>;
+
+const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+
+/** Every key of `theirs` exists in `mine` with the same JSON type (recursively for objects). */
+function assertSameShape(mine: unknown, theirs: unknown, where: string, ignore: string[] = []): void {
+  assert.equal(typeOf(mine), typeOf(theirs), `${where}: type`);
+  if (Array.isArray(theirs) && Array.isArray(mine) && theirs.length && mine.length) return assertSameShape(mine[0], theirs[0], `${where}[0]`, ignore);
+  if (typeOf(theirs) !== 'object') return;
+  for (const [k, v] of Object.entries(theirs as Record<string, unknown>)) {
+    if (ignore.includes(k)) continue;
+    assert.ok(k in (mine as Record<string, unknown>), `${where}: key ${k} missing`);
+    assertSameShape((mine as Record<string, unknown>)[k], v, `${where}.${k}`, ignore);
+  }
+}
+
+const get = async (base: string, key: string | undefined, p: string, init: RequestInit = {}) => {
+  const headers = new Headers(init.headers);
+  if (key) headers.set('X-API-Key', key);
+  const res = await fetch(base + p, { ...init, headers, redirect: 'manual' });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+};
+
+before(async () => {
+  if (why) return;
+  const t = await tempDir();
+  cleanup = t.cleanup;
+  ref = await startReference(path.join(t.dir, 'ref'));
+  ours = await startServer();
+  // Match the reference's settings where they change response shapes.
+  await ours.req('/rest/config/options', { method: 'PATCH', body: JSON.stringify({ globalAnnounceEnabled: false, localAnnounceEnabled: false }) });
+});
+
+after(async () => {
+  await ref?.stop();
+  await ours?.stop();
+  await cleanup?.();
+});
+
+test('a dozen core routes: same keys and value types as Syncthing', opts, async () => {
+  const shapes: [string, string[]?][] = [
+    ['/rest/system/ping'],
+    ['/rest/system/version'],
+    ['/rest/system/status', ['connectionServiceStatus']],
+    ['/rest/system/discovery'],
+    ['/rest/system/error'],
+    ['/rest/system/log'],
+    ['/rest/config'],
+    ['/rest/config/gui'],
+    ['/rest/config/options'],
+    ['/rest/config/ldap'],
+    ['/rest/config/defaults/folder'],
+    ['/rest/config/defaults/device'],
+    ['/rest/config/defaults/ignores'],
+    ['/rest/config/insync'],
+    ['/rest/config/restart-required'],
+    ['/rest/cluster/pending/devices'],
+    ['/rest/cluster/pending/folders'],
+    ['/rest/svc/random/string'],
+  ];
+  for (const base of [ours.base, ref.base]) {
+    await fetch(`${base}/rest/system/error`, { method: 'POST', body: 'compare me', headers: { 'X-API-Key': base === ours.base ? ours.apiKey : ref.apiKey } });
+  }
+  for (const [p, ignore] of shapes) {
+    const [m, t] = [await get(ours.base, ours.apiKey, p), await get(ref.base, ref.apiKey, p)];
+    assert.equal(m.status, t.status, `${p}: status`);
+    assert.equal(m.headers.get('content-type'), t.headers.get('content-type'), `${p}: content type`);
+    assertSameShape(JSON.parse(m.text), JSON.parse(t.text), p, ignore);
+  }
+  // Own-device entries: same shape for our device as theirs for theirs.
+  const [ms, ts] = [JSON.parse((await get(ours.base, ours.apiKey, '/rest/stats/device')).text), JSON.parse((await get(ref.base, ref.apiKey, '/rest/stats/device')).text)];
+  assertSameShape(ms[ours.app.myId], ts[ref.myId], 'stats/device');
+  assert.equal(ms[ours.app.myId].lastSeen, ts[ref.myId].lastSeen, 'never seen = the Unix epoch');
+  const [mc, tc] = [JSON.parse((await get(ours.base, ours.apiKey, '/rest/system/connections')).text), JSON.parse((await get(ref.base, ref.apiKey, '/rest/system/connections')).text)];
+  assertSameShape(mc.total, tc.total, 'connections.total');
+});
+
+test('values that must match: bodies, errors, defaults', opts, async () => {
+  const equalBodies = [
+    '/rest/system/ping',
+    '/rest/svc/deviceid?id=AQDPWHF-BT27CRX-MBN2PMG-XFAMO4L-TTGXW6B-HTAZELQ-4JOGVPJ-A6AAAA6'.toLowerCase(),
+    '/rest/svc/deviceid?id=AQDPWHFBT27CRMBN2PMGXFAMO4TTGXW6BHTAZEL4JOGVPJA6AAAA',
+    '/rest/svc/deviceid?id=abc-def',
+    '/rest/svc/deviceid?id=AQDPWHF-BT27CRX-MBN2PMG-XFAMO4L-TTGXW6B-HTAZELQ-4JOGVPJ-A6AAAA7',
+    '/rest/svc/deviceid?id=AQDPWH!-BT27CRX-MBN2PMG-XFAMO4L-TTGXW6B-HTAZELQ-4JOGVPJ-A6AAAA6',
+    '/rest/svc/deviceid',
+    '/rest/config/defaults/ignores',
+    '/rest/config/insync',
+    '/rest/cluster/pending/devices',
+    '/rest/no/such/route',
+    '/rest/cluster/pending/folders?device=bad',
+    '/rest/db/status?folder=nope',
+  ];
+  for (const p of equalBodies.filter((p) => !p.startsWith('/rest/db/'))) {
+    const [m, t] = [await get(ours.base, ours.apiKey, p), await get(ref.base, ref.apiKey, p)];
+    assert.equal(m.status, t.status, `${p}: status`);
+    assert.equal(m.text, t.text, `${p}: body`);
+  }
+  for (const [p, method] of [['/rest/system/ping', 'PUT'], ['/rest/system/version', 'POST']] as const) {
+    const [m, t] = [await get(ours.base, ours.apiKey, p, { method }), await get(ref.base, ref.apiKey, p, { method })];
+    assert.equal(m.status, 405);
+    assert.equal(m.status, t.status);
+    assert.equal(m.headers.get('allow'), t.headers.get('allow'), `${p} Allow`);
+    assert.equal(m.text, t.text);
+  }
+  const lang = { headers: { 'Accept-Language': 'de-DE,de;q=0.9,en;q=0.8' } };
+  assert.equal((await get(ours.base, ours.apiKey, '/rest/svc/lang', lang)).text, (await get(ref.base, ref.apiKey, '/rest/svc/lang', lang)).text);
+
+  // No key: both 403 "CSRF Error" in text/plain.
+  const [m, t] = [await get(ours.base, undefined, '/rest/system/status'), await get(ref.base, undefined, '/rest/system/status')];
+  assert.deepEqual([m.status, m.text, m.headers.get('content-type')], [t.status, t.text, t.headers.get('content-type')]);
+  // OPTIONS preflight headers.
+  const [mo, to] = [await get(ours.base, undefined, '/rest/system/ping', { method: 'OPTIONS' }), await get(ref.base, undefined, '/rest/system/ping', { method: 'OPTIONS' })];
+  assert.equal(mo.status, to.status);
+  for (const h of ['access-control-allow-origin', 'access-control-allow-methods', 'access-control-allow-headers', 'access-control-max-age']) {
+    assert.equal(mo.headers.get(h), to.headers.get(h), h);
+  }
+  // Built-in defaults: every value the reference has, we have (path and the newer fields aside).
+  for (const p of ['/rest/config/defaults/folder', '/rest/config/defaults/device', '/rest/config/ldap']) {
+    const mine = JSON.parse((await get(ours.base, ours.apiKey, p)).text);
+    const theirs = JSON.parse((await get(ref.base, ref.apiKey, p)).text);
+    for (const [k, v] of Object.entries(theirs)) {
+      if (['path', 'devices'].includes(k)) continue;
+      assert.deepEqual(mine[k], v, `${p}.${k}`);
+    }
+  }
+});
+
+test('the same bad config writes get the same statuses', opts, async () => {
+  const cases: [string, string, unknown][] = [
+    ['POST', '/rest/config/folders', { id: 'x', path: '/tmp/x', rescanIntervalS: 'often' }],
+    ['POST', '/rest/config/folders', { path: '/tmp/y' }],
+    ['POST', '/rest/config/devices', { deviceID: 'bad' }],
+    ['PATCH', '/rest/config/folders/nope', { paused: true }],
+    ['GET', '/rest/config/folders/nope', undefined],
+    ['GET', '/rest/config/devices/bad', undefined],
+    ['DELETE', '/rest/config/folders/never-there', undefined],
+  ];
+  for (const [method, p, body] of cases) {
+    const init = { method, body: body === undefined ? undefined : JSON.stringify(body) };
+    const [m, t] = [await get(ours.base, ours.apiKey, p, init), await get(ref.base, ref.apiKey, p, init)];
+    assert.equal(m.status, t.status, `${method} ${p}: ${m.text} vs ${t.text}`);
+    assert.equal(m.text, t.text, `${method} ${p}: body`);
+  }
+});
+
+test('a config.xml made by `syncthing generate` loads, with the same device ID', opts, async () => {
+  const { dir, cleanup: done } = await tempDir();
+  try {
+    const home = path.join(dir, 'gen');
+    const id = syncthingGenerate(home, true);
+    const s = await startServer({ home });
+    try {
+      assert.equal(s.app.myId, id, 'device ID derived from Syncthing\'s own cert.pem');
+      const folders = await s.json('/rest/config/folders');
+      assert.deepEqual(folders.map((f: { id: string }) => f.id), ['default']);
+      const gui = await s.json('/rest/config/gui');
+      assert.equal(gui.apiKey.length, 32);
+    } finally {
+      await s.stop();
+    }
+  } finally {
+    await done();
+  }
+});
+
+test('a home written by Synchro is accepted by Syncthing: same device ID, same folders', opts, async () => {
+  const { dir, cleanup: done } = await tempDir();
+  try {
+    const home = path.join(dir, 'ours');
+    const s = await startServer({ home });
+    await s.req('/rest/config/folders', { method: 'POST', body: JSON.stringify({ id: 'docs', label: 'Docs', path: path.join(dir, 'docs'), type: 'receiveonly' }) });
+    await s.req('/rest/config/folders', { method: 'POST', body: JSON.stringify({ id: 'pics', path: path.join(dir, 'pics'), versioning: { type: 'simple', params: { keep: '3' } } }) });
+    const ourId = s.app.myId;
+    await s.stop().catch(() => undefined);
+    await fs.mkdir(path.join(dir, 'docs'), { recursive: true });
+    const r = await startReference(home);
+    try {
+      const st = JSON.parse((await get(r.base, r.apiKey, '/rest/system/status')).text);
+      assert.equal(st.myID, ourId, 'Syncthing reads our cert.pem and key.pem');
+      const folders = JSON.parse((await get(r.base, r.apiKey, '/rest/config/folders')).text);
+      assert.deepEqual(folders.map((f: { id: string; type: string; label: string }) => [f.id, f.type, f.label]), [['docs', 'receiveonly', 'Docs'], ['pics', 'sendreceive', '']]);
+      assert.deepEqual(folders[1].versioning.params, { keep: '3' });
+    } finally {
+      await r.stop();
+    }
+  } finally {
+    await done();
+  }
+});
