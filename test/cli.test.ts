@@ -58,7 +58,7 @@ test('serve on a default home: creates identity and config, prints URL and key, 
   assert.match(s.key, /^[2345679abcdefghijkmnopqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ]{32}$/);
   assert.deepEqual(cfg.folders.map((f) => [f.id, f.path]), [['default', path.join(dir, 'user', 'Sync')]], 'the default folder at ~/Sync');
   await fs.access(path.join(dir, 'user', 'Sync'));
-  const st = await (await fetch(`${s.url}/rest/system/status`, { headers: { 'X-API-Key': s.key } })).json();
+  const st = (await (await fetch(`${s.url}/rest/system/status`, { headers: { 'X-API-Key': s.key } })).json()) as { myID: string; guiAddressOverridden: boolean };
   assert.match(s.out, new RegExp(`Device ID: ${st.myID}`));
   assert.equal(st.guiAddressOverridden, true);
   s.p.kill('SIGTERM');

@@ -5,7 +5,7 @@ import { hashPassword } from '../../src/auth/password.js';
 
 const basic = (u: string, p: string, enc: BufferEncoding = 'utf8') => 'Basic ' + Buffer.from(`${u}:${p}`, enc).toString('base64');
 
-async function csrfFrom(s: TestServer, extra: HeadersInit = {}): Promise<{ cookie: string; header: string; value: string }> {
+async function csrfFrom(s: TestServer, extra: Record<string, string> = {}): Promise<{ cookie: string; header: string; value: string }> {
   const res = await s.req('/', { key: false, headers: extra });
   const set = res.headers.getSetCookie().find((c) => c.startsWith('CSRF-Token-'))!;
   const [name, value] = set.split(';')[0]!.split('=') as [string, string];

@@ -215,7 +215,7 @@ test('a gui.address change moves the listener live, without a restart', async (t
   await new Promise((r) => setTimeout(r, 300));
   const moved = await fetch(`http://127.0.0.1:${p2}/rest/system/status`, { headers: { 'X-API-Key': 'movekey' } });
   assert.equal(moved.status, 200);
-  assert.equal((await moved.json()).guiAddressUsed, `127.0.0.1:${p2}`);
+  assert.equal(((await moved.json()) as { guiAddressUsed: string }).guiAddressUsed, `127.0.0.1:${p2}`);
   await assert.rejects(fetch(`http://127.0.0.1:${p1}/rest/system/ping`, { headers: { 'X-API-Key': 'movekey' } }), 'the old port is closed');
   const bad = await fetch(`http://127.0.0.1:${p2}/rest/config/gui`, { method: 'PATCH', body: '{"address":"not an address"}', headers: { 'X-API-Key': 'movekey' } });
   await expectStatus(bad, 500, 'invalid GUI address "not an address": expected host:port');

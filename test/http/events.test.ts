@@ -25,7 +25,7 @@ test('a long poll flushes headers at once and answers when an event arrives', as
   assert.equal(res.headers.get('transfer-encoding'), 'chunked');
   assert.equal(s.app.events.waiting, 1);
   await s.req('/rest/config/options', { method: 'PATCH', body: '{"urSeen": 3}' });
-  const events = await res.json();
+  const events = (await res.json()) as any[];
   assert.deepEqual(events.map((e: { type: string }) => e.type), ['ConfigSaved']);
   const e = events[0];
   assert.deepEqual(Object.keys(e), ['id', 'globalID', 'time', 'type', 'data']);
@@ -54,7 +54,7 @@ test('masks: events= gets its own numbering; unknown names never match; disk str
   const poll = s.req('/rest/events?events=ConfigSaved,%20FolderPaused&since=0&timeout=10');
   const polled = await poll;
   await s.req('/rest/config/options', { method: 'PATCH', body: '{"urSeen": 4}' });
-  const got = await polled.json();
+  const got = (await polled.json()) as any[];
   assert.equal(got[0].id, 1, 'a new mask starts at id 1');
   assert.ok(got[0].globalID > 1);
   assert.deepEqual(await s.json('/rest/events?events=Bogus&timeout=0'), []);

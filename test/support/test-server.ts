@@ -58,7 +58,7 @@ export async function startServer(opts: Partial<AppOptions> & { configXml?: stri
     async json(p) {
       const res = await req(p);
       if (!res.ok) throw new Error(`GET ${p}: ${res.status} ${await res.text()}`);
-      return res.json();
+      return (await res.json()) as never;
     },
     async stop() {
       await app.stop();
