@@ -8,7 +8,7 @@ import { ConfigStore, readConfigText } from './config/config-store.js';
 import { generateConfig } from './config/generate.js';
 import { prepareConfig } from './config/prepare.js';
 import { parseConfigXml, type XmlExtras } from './config/xml.js';
-import type { Configuration } from './config/types.js';
+import type { Configuration, GuiConfiguration } from './config/types.js';
 import { EventLog } from './events/event-log.js';
 import { HttpServer } from './http/server.js';
 import { configEvents, restartRequiredTracker } from './services/config-events.js';
@@ -65,6 +65,27 @@ async function loadConfig(p: Paths, myId: string, opts: AppOptions): Promise<{ c
   }
 }
 
+type Lifecycle = { restart(): void; shutdown(): void; reset(folder?: string): void };
+
+/**
+ * Session and CSRF tokens outlive an in-process restart, so a signed-in browser stays signed in
+ * across POST /rest/system/restart (Syncthing v2 keeps them in its database for the same reason).
+ */
+class Tokens {
+  gui: () => Readonly<GuiConfiguration> = () => ({ sessionCookieDurationS: 604800 }) as GuiConfiguration;
+  readonly sessions: TokenStore;
+  readonly csrfTokens: TokenStore;
+  constructor(clock: Clock) {
+    this.sessions = new TokenStore({
+      clock,
+      max: 25,
+      length: 64,
+      lifetimeMs: () => (this.gui().sessionCookieDurationS === 0 ? 604800 : this.gui().sessionCookieDurationS) * 1000,
+    });
+    this.csrfTokens = new TokenStore({ clock, max: 25, length: 64, lifetimeMs: () => 3600 * 1000 });
+  }
+}
+
 /** One running instance: everything built here, in dependency order, and torn down in reverse. */
 class Instance {
   private constructor(
@@ -75,7 +96,7 @@ class Instance {
     readonly log: Logger,
   ) {}
 
-  static async start(opts: AppOptions, lifecycle: { restart(): void; shutdown(): void; reset(folder?: string): void }): Promise<Instance> {
+  static async start(opts: AppOptions, lifecycle: Lifecycle, tokens: Tokens): Promise<Instance> {
     const clock = opts.clock ?? systemClock;
     const startedMs = clock.nowMs();
     const paths = pathsFor(opts.home, opts.projectRoot);
@@ -99,14 +120,8 @@ class Instance {
     config.subscribe(configEvents(events));
     config.subscribe(restartRequiredTracker());
 
-    const gui = () => config.current().gui;
-    const sessions = new TokenStore({
-      clock,
-      max: 25,
-      length: 64,
-      lifetimeMs: () => (gui().sessionCookieDurationS === 0 ? 604800 : gui().sessionCookieDurationS) * 1000,
-    });
-    const csrfTokens = new TokenStore({ clock, max: 25, length: 64, lifetimeMs: () => 3600 * 1000 });
+    tokens.gui = () => config.current().gui;
+    const { sessions, csrfTokens } = tokens;
 
     let http: HttpServer | undefined;
     const system = new SystemService({
@@ -164,19 +179,22 @@ export class App {
 
   static async start(opts: AppOptions): Promise<App> {
     let app: App | undefined;
-    const lifecycle = {
+    const lifecycle: Lifecycle = {
       restart: () => void app?.restart(),
       shutdown: () => void app?.shutdown(),
       reset: () => void app?.restart(),
     };
-    const instance = await Instance.start(opts, lifecycle);
+    const tokens = new Tokens(opts.clock ?? systemClock);
+    const instance = await Instance.start(opts, lifecycle, tokens);
     // Keep the port we got, so a restart comes back where clients expect it.
     app = new App(instance, { ...opts, guiAddress: opts.guiAddress !== undefined ? instance.http.address : undefined });
     app.lifecycle = lifecycle;
+    app.tokens = tokens;
     return app;
   }
 
-  private lifecycle!: { restart(): void; shutdown(): void; reset(folder?: string): void };
+  private lifecycle!: Lifecycle;
+  private tokens!: Tokens;
   private restarting?: Promise<void>;
 
   get address(): string {
@@ -199,7 +217,7 @@ export class App {
     this.restarting ??= (async () => {
       this.instance.log.info('Restarting');
       await this.instance.stop();
-      this.instance = await Instance.start(this.opts, this.lifecycle);
+      this.instance = await Instance.start(this.opts, this.lifecycle, this.tokens);
     })().finally(() => (this.restarting = undefined));
     return this.restarting;
   }

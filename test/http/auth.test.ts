@@ -163,6 +163,14 @@ test('auth on: key, Basic, session cookie, password login, logout (v2 rules)', a
   assert.deepEqual(logins, [['alice', false], ['alice', true], ['alice', false], ['alice', true]]);
   assert.equal(all.find((e) => e.type === 'LoginAttempt')!.data.remoteAddress, '127.0.0.1');
 
+  // A session survives an in-process restart.
+  const again = await s.req('/rest/noauth/auth/password', { key: false, method: 'POST', body: '{"username":"alice","password":"pässword"}' });
+  const kept = again.headers.getSetCookie()[0]!.split(';')[0]!;
+  const oldEvents = s.app.events;
+  await s.req('/rest/system/restart', { method: 'POST' });
+  for (let i = 0; i < 100 && s.app.events === oldEvents; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal((await s.req('/meta.js', { key: false, headers: { Cookie: kept } })).status, 200, 'still signed in after a restart');
+
   // sendBasicAuthPrompt turns the 403 into a 401 with a realm.
   await s.req('/rest/config/gui', { method: 'PATCH', body: JSON.stringify({ sendBasicAuthPrompt: true }) });
   res = await s.req('/rest/system/status', { key: false });
