@@ -11,6 +11,9 @@ import { parseConfigXml, type XmlExtras } from './config/xml.js';
 import type { Configuration, GuiConfiguration } from './config/types.js';
 import { EventLog } from './events/event-log.js';
 import { HttpServer } from './http/server.js';
+import { IndexStore } from './index/index-store.js';
+import { ScanPool } from './scanner/worker-pool.js';
+import { FolderService } from './services/folder-service.js';
 import { configEvents, restartRequiredTracker } from './services/config-events.js';
 import { PendingService } from './services/pending-service.js';
 import { SystemService } from './services/system-service.js';
@@ -94,9 +97,13 @@ class Instance {
     readonly events: EventLog,
     readonly myId: string,
     readonly log: Logger,
+    private readonly folders: FolderService,
+    private readonly pool: ScanPool,
+    readonly index: IndexStore,
   ) {}
 
-  static async start(opts: AppOptions, lifecycle: Lifecycle, tokens: Tokens): Promise<Instance> {
+  /** `reset`: folders whose index is erased before anything starts (POST /rest/system/reset). */
+  static async start(opts: AppOptions, lifecycle: Lifecycle, tokens: Tokens, reset?: { folder?: string }): Promise<Instance> {
     const clock = opts.clock ?? systemClock;
     const startedMs = clock.nowMs();
     const paths = pathsFor(opts.home, opts.projectRoot);
@@ -117,7 +124,13 @@ class Instance {
       extras,
     );
     if (fresh) await config.save();
+    await fs.mkdir(paths.databaseDir, { recursive: true });
+    const index = IndexStore.open(path.join(paths.databaseDir, 'index.db'), paths.migrationsDir);
+    if (reset) for (const f of reset.folder ? [reset.folder] : cfg.folders.map((x) => x.id)) index.dropFolder(f);
+    const pool = new ScanPool(0);
+    const folders = new FolderService({ config, index, pool, events, clock, log: logBook.logger('model'), myId, shortId: shortDeviceId(myId) });
     config.subscribe(configEvents(events));
+    config.subscribe(folders.subscriber());
     config.subscribe(restartRequiredTracker());
 
     tokens.gui = () => config.current().gui;
@@ -139,6 +152,7 @@ class Instance {
         events,
         system,
         pending: new PendingService(events),
+        folders,
         logBook,
         log: logBook.logger('api'),
         clock,
@@ -157,12 +171,17 @@ class Instance {
     await http.listen();
     log.info(`My ID: ${myId}`);
     log.info(`GUI and API listening on ${http.address}`);
+    folders.start();
     events.append('StartupComplete', { myID: myId });
-    return new Instance(http, config, events, myId, log);
+    return new Instance(http, config, events, myId, log, folders, pool, index);
   }
 
+  /** Reverse order of construction: stop answering, stop the folders, then close the workers and the index. */
   async stop(): Promise<void> {
     await this.http.close();
+    await this.folders.stop();
+    await this.pool.close();
+    this.index.close();
   }
 }
 
@@ -182,7 +201,7 @@ export class App {
     const lifecycle: Lifecycle = {
       restart: () => void app?.restart(),
       shutdown: () => void app?.shutdown(),
-      reset: () => void app?.restart(),
+      reset: (folder?: string) => void app?.restart({ folder }),
     };
     const tokens = new Tokens(opts.clock ?? systemClock);
     const instance = await Instance.start(opts, lifecycle, tokens);
@@ -213,11 +232,12 @@ export class App {
     return this.instance.config;
   }
 
-  restart(): Promise<void> {
+  /** Rebuilds the instance; with `reset`, the index of that folder (or of all) is erased in between. */
+  restart(reset?: { folder?: string }): Promise<void> {
     this.restarting ??= (async () => {
-      this.instance.log.info('Restarting');
+      this.instance.log.info(reset ? 'Resetting the index and restarting' : 'Restarting');
       await this.instance.stop();
-      this.instance = await Instance.start(this.opts, this.lifecycle, this.tokens);
+      this.instance = await Instance.start(this.opts, this.lifecycle, this.tokens, reset);
     })().finally(() => (this.restarting = undefined));
     return this.restarting;
   }

@@ -5,6 +5,7 @@ import type { Clock } from '../shared/clock.js';
 import type { LogBook, Logger } from '../shared/logger.js';
 import type { PendingService } from '../services/pending-service.js';
 import type { SystemService } from '../services/system-service.js';
+import type { FolderService } from '../services/folder-service.js';
 
 /** Everything the HTTP layer calls, handed in by the composition root. */
 export interface HttpDeps {
@@ -12,6 +13,7 @@ export interface HttpDeps {
   events: EventLog;
   system: SystemService;
   pending: PendingService;
+  folders: FolderService;
   logBook: LogBook;
   log: Logger;
   clock: Clock;

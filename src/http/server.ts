@@ -17,6 +17,7 @@ import { restRouter } from './rest-router.js';
 import { staticGui } from './static-gui.js';
 import { clusterRoutes } from './routes/cluster-routes.js';
 import { configRoutes } from './routes/config-routes.js';
+import { dbRoutes } from './routes/db-routes.js';
 import { eventsRoutes } from './routes/events-routes.js';
 import { noauthRoutes } from './routes/noauth-routes.js';
 import { svcRoutes } from './routes/svc-routes.js';
@@ -64,6 +65,7 @@ export class HttpServer {
       ...configRoutes(d),
       ...clusterRoutes(d),
       ...svcRoutes(d),
+      ...dbRoutes(d),
       ...eventsRoutes(d, this.closing.signal),
     ]);
     const body = textBody();

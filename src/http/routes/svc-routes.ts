@@ -1,7 +1,5 @@
 import { parseDeviceId } from '../../shared/device-id.js';
 import { randomToken } from '../../shared/random.js';
-import { ZERO_TIME } from '../../shared/time-format.js';
-import { sortKeys } from '../../services/system-service.js';
 import type { HttpDeps } from '../deps.js';
 import { query, queryInt } from '../request.js';
 import { sendJson } from '../respond.js';
@@ -11,7 +9,7 @@ import type { Route } from '../rest-router.js';
 // GET /rest/svc/lang           Accept-Language (no auth, no CSRF)
 // GET /rest/svc/random/string  [length]
 // GET /rest/svc/report         [version]
-// GET /rest/stats/device | folder
+// GET /rest/stats/device
 
 /** Longest /rest/svc/random/string we hand out, so a huge `length` cannot exhaust memory. */
 const MAX_RANDOM = 65536;
@@ -59,15 +57,5 @@ export function svcRoutes(d: HttpDeps): Route[] {
     },
     { method: 'GET', path: '/rest/svc/report', handler: (ctx) => sendJson(ctx, d.system.report()) },
     { method: 'GET', path: '/rest/stats/device', handler: (ctx) => sendJson(ctx, d.system.deviceStats()) },
-    {
-      method: 'GET',
-      path: '/rest/stats/folder',
-      handler: (ctx) => {
-        // No folder has been scanned yet: Syncthing's never-scanned statistics.
-        const out: Record<string, unknown> = {};
-        for (const f of d.config.current().folders) out[f.id] = { lastFile: { at: ZERO_TIME, filename: '', deleted: false }, lastScan: ZERO_TIME };
-        sendJson(ctx, sortKeys(out));
-      },
-    },
   ];
 }

@@ -1,0 +1,160 @@
+import type { Context } from 'koa';
+import { parseDeviceId } from '../../shared/device-id.js';
+import { isKind } from '../../shared/errors.js';
+import { formatTimeNs, formatTimeSeconds, ZERO_TIME } from '../../shared/time-format.js';
+import type { HttpDeps } from '../deps.js';
+import { fileInfoJson, treeJson } from '../file-info-json.js';
+import { goJsonBody } from '../go-json.js';
+import { HttpError } from '../http-error.js';
+import { query, queryAll, queryInt } from '../request.js';
+import { sendEmpty, sendJson, sendText } from '../respond.js';
+import type { Route } from '../rest-router.js';
+
+// GET  /rest/db/status        folder
+// GET  /rest/db/file          folder file
+// GET  /rest/db/browse        folder [prefix] [dirsonly] [levels]
+// GET  /rest/db/completion    [folder] [device]
+// GET  /rest/db/need          folder [page] [perpage]
+// GET  /rest/db/remoteneed    folder device [page] [perpage]
+// GET  /rest/db/localchanged  folder [page] [perpage]
+// POST /rest/db/scan          [folder] [sub...] [next]
+// POST /rest/db/prio          folder file
+// POST /rest/db/override | revert   folder
+// GET  /rest/folder/errors | pullerrors   folder [page] [perpage]
+// GET  /rest/stats/folder
+// GET  /rest/debug/file       folder file
+
+/** Re-throws a not-found with the status this route uses for it (Syncthing differs per route). */
+function statusFor<T>(fn: () => T, notFound: number): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (isKind(err, 'not-found')) throw new HttpError(notFound, err.message);
+    throw err;
+  }
+}
+
+export function dbRoutes(d: HttpDeps): Route[] {
+  const f = d.folders;
+  const folder = (ctx: Context) => query(ctx, 'folder') ?? '';
+
+  const needPage = (ctx: Context) => {
+    const p = statusFor(() => f.need(folder(ctx), queryInt(ctx, 'page'), queryInt(ctx, 'perpage')), 404);
+    sendJson(ctx, { page: p.page, perpage: p.perpage, progress: [], queued: [], rest: p.items.map(fileInfoJson) });
+  };
+
+  const errorsPage = (ctx: Context) => {
+    const e = statusFor(() => f.errors(folder(ctx), queryInt(ctx, 'page'), queryInt(ctx, 'perpage')), 404);
+    sendJson(ctx, { errors: e.errors, folder: folder(ctx), page: e.page, perpage: e.perpage });
+  };
+
+  const fileDetails = (ctx: Context, withMtime: boolean) => {
+    const r = statusFor(() => f.file(folder(ctx), query(ctx, 'file') ?? ''), 404);
+    const local = r.local ?? r.global!;
+    const out: Record<string, unknown> = {
+      availability: r.availability.length ? r.availability : null,
+      global: r.global ? fileInfoJson(r.global) : null,
+      local: fileInfoJson(local),
+    };
+    if (withMtime) {
+      const t = formatTimeNs(local.modifiedNs);
+      out.mtime = { err: null, value: { real: t, virtual: t } };
+    }
+    sendJson(ctx, out);
+  };
+
+  return [
+    { method: 'GET', path: '/rest/db/status', handler: (ctx) => sendJson(ctx, statusFor(() => f.status(folder(ctx)), 404)) },
+    { method: 'GET', path: '/rest/db/file', handler: (ctx) => fileDetails(ctx, true) },
+    {
+      method: 'GET',
+      path: '/rest/db/browse',
+      handler: (ctx) => {
+        const tree = statusFor(() => f.browse(folder(ctx), query(ctx, 'prefix') ?? '', queryInt(ctx, 'levels'), (query(ctx, 'dirsonly') ?? '') !== ''), 500);
+        sendJson(ctx, tree.map(treeJson));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/rest/db/completion',
+      handler: (ctx) => {
+        const device = parseDeviceId(query(ctx, 'device') ?? '');
+        sendJson(ctx, statusFor(() => f.completion(folder(ctx), device), 404));
+      },
+    },
+    { method: 'GET', path: '/rest/db/need', handler: needPage },
+    {
+      method: 'GET',
+      path: '/rest/db/remoteneed',
+      handler: (ctx) => {
+        let device: string;
+        try {
+          device = parseDeviceId(query(ctx, 'device') ?? '');
+        } catch (err) {
+          throw new HttpError(500, (err as Error).message);
+        }
+        const p = statusFor(() => f.remoteNeed(folder(ctx), device, queryInt(ctx, 'page'), queryInt(ctx, 'perpage')), 404);
+        sendJson(ctx, { files: p.items.map(fileInfoJson), page: p.page, perpage: p.perpage });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/rest/db/localchanged',
+      handler: (ctx) => {
+        const p = statusFor(() => f.localChanged(folder(ctx), queryInt(ctx, 'page'), queryInt(ctx, 'perpage')), 404);
+        sendJson(ctx, { files: p.items.map(fileInfoJson), page: p.page, perpage: p.perpage });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/rest/db/scan',
+      handler: async (ctx) => {
+        const id = folder(ctx);
+        if (id === '') {
+          const failed = await f.scanAll();
+          if (Object.keys(failed).length === 0) return sendEmpty(ctx);
+          ctx.status = 500;
+          ctx.type = 'text/plain; charset=utf-8';
+          ctx.body = 'Error scanning folders\n' + goJsonBody(failed);
+          return;
+        }
+        const next = queryInt(ctx, 'next');
+        try {
+          await f.scan(id, queryAll(ctx, 'sub'), next);
+        } catch (err) {
+          throw new HttpError(500, (err as Error).message);
+        }
+        sendEmpty(ctx);
+      },
+    },
+    { method: 'POST', path: '/rest/db/prio', handler: needPage },
+    // With no peers nothing is needed, so an override has nothing to do; Syncthing answers 200 whatever the folder.
+    { method: 'POST', path: '/rest/db/override', handler: (ctx) => sendEmpty(ctx) },
+    { method: 'POST', path: '/rest/db/revert', handler: (ctx) => sendEmpty(ctx) },
+    { method: 'GET', path: '/rest/folder/errors', handler: errorsPage },
+    { method: 'GET', path: '/rest/folder/pullerrors', handler: errorsPage },
+    {
+      method: 'GET',
+      path: '/rest/stats/folder',
+      handler: (ctx) => {
+        const out: Record<string, unknown> = {};
+        for (const [id, s] of Object.entries(f.folderStats())) {
+          out[id] = {
+            lastFile: { at: s.lastFileAtNs ? formatTimeNs(s.lastFileAtNs) : ZERO_TIME, filename: s.lastFileName, deleted: s.lastFileDeleted },
+            lastScan: s.lastScanNs ? formatTimeSeconds(Number(s.lastScanNs / 1_000_000n)) : ZERO_TIME,
+          };
+        }
+        sendJson(ctx, out);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/rest/debug/file',
+      handler: (ctx) => {
+        if (!d.config.current().gui.debugging) return sendText(ctx, 403, 'Debugging disabled');
+        fileDetails(ctx, false);
+      },
+    },
+  ];
+}
+

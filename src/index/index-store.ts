@@ -1,0 +1,286 @@
+import { Flag, INVALID_FLAGS, type FileInfo } from '../shared/file-info.js';
+import { summarize, type Bucket, type FolderCounts } from './counts.js';
+import { openDatabase, type Database, type Statement } from './db.js';
+import { globalFlags, type Candidate } from './global.js';
+import { applyMigrations } from './migrate.js';
+import { FILE_COLUMNS, fileParams, rowToFile, type FileRow } from './rows.js';
+
+/** The local device's row in `devices` (Syncthing's LocalDeviceID). */
+export const LOCAL_DEVICE = 1;
+
+export interface FolderStats {
+  lastScanNs: bigint;
+  lastFileName: string;
+  lastFileAtNs: bigint;
+  lastFileDeleted: boolean;
+}
+
+export interface TreeRow {
+  name: string;
+  type: number;
+  size: number;
+  modifiedNs: bigint;
+}
+
+/** What one batch write did. */
+export interface UpdateResult {
+  /** The folder's local sequence after the write. */
+  sequence: number;
+  files: FileInfo[];
+}
+
+/**
+ * The index: every file, directory and symlink of every folder in SQLite. All SQL of the service
+ * lives in this room. Writes are one IMMEDIATE transaction per batch; the callers keep batches
+ * bounded so a big scan never holds the write lock for long.
+ */
+export class IndexStore {
+  private readonly folderIdx = new Map<string, number>();
+  private readonly s: Record<string, Statement>;
+
+  private constructor(private readonly db: Database) {
+    const prep = (sql: string, safe = false) => {
+      const st = db.prepare(sql);
+      return safe ? st.safeIntegers(true) : st;
+    };
+    this.s = {
+      folderGet: prep('SELECT idx FROM folders WHERE folder_id = ?'),
+      folderAdd: prep('INSERT INTO folders (folder_id) VALUES (?) RETURNING idx'),
+      folderDrop: prep('DELETE FROM folders WHERE folder_id = ?'),
+      folderSeq: prep('SELECT sequence FROM folders WHERE idx = ?'),
+      folderSetSeq: prep('UPDATE folders SET sequence = ? WHERE idx = ?'),
+      folderStats: prep('SELECT last_scan_ns, last_file_name, last_file_at_ns, last_file_deleted FROM folders WHERE idx = ?', true),
+      setLastScan: prep('UPDATE folders SET last_scan_ns = ? WHERE idx = ?'),
+      setLastFile: prep('UPDATE folders SET last_file_name = ?, last_file_at_ns = ?, last_file_deleted = ? WHERE idx = ?'),
+      upsert: prep(
+        `INSERT INTO files (folder_idx, device_idx, name, parent, sequence, type, size, modified_ns, permissions, no_permissions,
+           deleted, local_flags, version, modified_by, block_size, blocks_hash, previous_blocks_hash, symlink_target, inode_change_ns)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (folder_idx, device_idx, name) DO UPDATE SET
+           sequence = excluded.sequence, type = excluded.type, size = excluded.size, modified_ns = excluded.modified_ns,
+           permissions = excluded.permissions, no_permissions = excluded.no_permissions, deleted = excluded.deleted,
+           local_flags = excluded.local_flags, version = excluded.version, modified_by = excluded.modified_by,
+           block_size = excluded.block_size, blocks_hash = excluded.blocks_hash, previous_blocks_hash = excluded.previous_blocks_hash,
+           symlink_target = excluded.symlink_target, inode_change_ns = excluded.inode_change_ns
+         RETURNING id`,
+      ),
+      blocklistAdd: prep('INSERT OR IGNORE INTO blocklists (blocks_hash, block_hashes) VALUES (?, ?)'),
+      candidates: prep('SELECT id, device_idx, version, deleted, local_flags, modified_ns FROM files WHERE folder_idx = ? AND name = ?', true),
+      setFlags: prep('UPDATE files SET local_flags = ? WHERE id = ?'),
+      anyRemote: prep('SELECT EXISTS (SELECT 1 FROM files WHERE folder_idx = ? AND device_idx <> ?) AS x'),
+      getLocal: prep(
+        `SELECT ${FILE_COLUMNS}, b.block_hashes FROM files f LEFT JOIN blocklists b ON b.blocks_hash = f.blocks_hash
+         WHERE f.folder_idx = ? AND f.device_idx = ? AND f.name = ?`,
+        true,
+      ),
+      getGlobal: prep(
+        `SELECT ${FILE_COLUMNS}, b.block_hashes FROM files f LEFT JOIN blocklists b ON b.blocks_hash = f.blocks_hash
+         WHERE f.folder_idx = ? AND f.name = ? AND f.local_flags & ${Flag.Global}`,
+        true,
+      ),
+      availability: prep(`SELECT d.device_id FROM files f JOIN devices d ON d.idx = f.device_idx WHERE f.folder_idx = ? AND f.name = ? AND f.device_idx <> ${LOCAL_DEVICE}`),
+      localPage: prep(
+        `SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = ? AND f.device_idx = ? AND f.name > ? AND f.name < ? ORDER BY f.name LIMIT ?`,
+        true,
+      ),
+      localExact: prep(`SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = ? AND f.device_idx = ? AND f.name = ?`, true),
+      counts: prep('SELECT device_idx, type, local_flags, deleted, count, size FROM counts WHERE folder_idx = ? AND count <> 0'),
+      children: prep(
+        `SELECT name, type, size, modified_ns FROM files WHERE folder_idx = ? AND parent = ? AND deleted = 0
+           AND local_flags & ${Flag.Global} AND NOT local_flags & ${Flag.Ignored} ORDER BY name`,
+        true,
+      ),
+      subtree: prep(
+        `SELECT name, type, size, modified_ns FROM files WHERE folder_idx = ? AND name > ? AND name < ? AND deleted = 0
+           AND local_flags & ${Flag.Global} AND NOT local_flags & ${Flag.Ignored} ORDER BY name`,
+        true,
+      ),
+      flagged: prep(`SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = ? AND f.device_idx = ? AND f.local_flags & ? ORDER BY f.name LIMIT ? OFFSET ?`, true),
+      needed: prep(`SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = ? AND f.local_flags & ${Flag.Needed} ORDER BY f.name LIMIT ? OFFSET ?`, true),
+      remoteNeed: prep(
+        `SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = ?2 AND f.local_flags & ${Flag.Global} AND NOT f.local_flags & ${INVALID_FLAGS}
+           AND NOT EXISTS (SELECT 1 FROM files r WHERE r.folder_idx = f.folder_idx AND r.name = f.name AND r.device_idx = ?1 AND r.version = f.version)
+           AND NOT (f.deleted = 1 AND NOT EXISTS (SELECT 1 FROM files r WHERE r.folder_idx = f.folder_idx AND r.name = f.name AND r.device_idx = ?1 AND r.deleted = 0))
+         ORDER BY f.name LIMIT ?3 OFFSET ?4`,
+        true,
+      ),
+      deviceIdx: prep('SELECT idx FROM devices WHERE device_id = ?'),
+      sameBlocks: prep(`SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = ? AND f.device_idx = ? AND f.blocks_hash = ? AND f.deleted = 0 AND f.name <> ?`, true),
+      dropLocal: prep('DELETE FROM files WHERE folder_idx = ? AND device_idx = ? AND name = ?'),
+      gcBlocklists: prep('DELETE FROM blocklists WHERE NOT EXISTS (SELECT 1 FROM files WHERE files.blocks_hash = blocklists.blocks_hash)'),
+    };
+  }
+
+  /** Opens (creating and migrating as needed) the index at `file`. */
+  static open(file: string, migrationsDir: string): IndexStore {
+    const db = openDatabase(file);
+    try {
+      applyMigrations(db, migrationsDir, file);
+      return new IndexStore(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private idx(folder: string): number {
+    let idx = this.folderIdx.get(folder);
+    if (idx === undefined) {
+      const row = this.s.folderGet!.get(folder) as { idx: number } | undefined;
+      idx = row ? row.idx : (this.s.folderAdd!.get(folder) as { idx: number }).idx;
+      this.folderIdx.set(folder, idx);
+    }
+    return idx;
+  }
+
+  /** Forgets everything about a folder (its files, counters and statistics). */
+  dropFolder(folder: string): void {
+    this.s.folderDrop!.run(folder);
+    this.folderIdx.delete(folder);
+    this.s.gcBlocklists!.run();
+  }
+
+  /** The highest local sequence of the folder (0 for a new index). */
+  sequence(folder: string): number {
+    return (this.s.folderSeq!.get(this.idx(folder)) as { sequence: number }).sequence;
+  }
+
+  getLocal(folder: string, name: string): FileInfo | undefined {
+    const r = this.s.getLocal!.get(this.idx(folder), LOCAL_DEVICE, name) as FileRow | undefined;
+    return r && rowToFile(r);
+  }
+
+  getGlobal(folder: string, name: string): FileInfo | undefined {
+    const r = this.s.getGlobal!.get(this.idx(folder), name) as FileRow | undefined;
+    return r && rowToFile(r);
+  }
+
+  /** Devices other than ours that announce this name (none until peers exist). */
+  availability(folder: string, name: string): string[] {
+    return (this.s.availability!.all(this.idx(folder), name) as { device_id: string }[]).map((r) => r.device_id);
+  }
+
+  /**
+   * Writes local records in one transaction: each gets the next local sequence, its block list is
+   * stored once per content, and the Global/Needed bits of its name are recomputed.
+   */
+  updateLocal(folder: string, files: FileInfo[]): UpdateResult {
+    const fi = this.idx(folder);
+    const run = this.db.transaction((): UpdateResult => {
+      let seq = (this.s.folderSeq!.get(fi) as { sequence: number }).sequence;
+      const remote = (this.s.anyRemote!.get(fi, LOCAL_DEVICE) as { x: number }).x === 1;
+      const written: FileInfo[] = [];
+      for (const f of files) {
+        seq++;
+        const base = f.localFlags & ~(Flag.Global | Flag.Needed);
+        if (f.blocksHash && f.blockHashes.length) this.s.blocklistAdd!.run(Buffer.from(f.blocksHash), Buffer.from(f.blockHashes));
+        // Without remote rows the local row is the global one and nothing is needed.
+        const flags = remote ? base : base | Flag.Global;
+        this.s.upsert!.get(...fileParams(fi, LOCAL_DEVICE, f, seq, flags));
+        if (remote) this.recalcGlobal(fi, f.name);
+        written.push({ ...f, sequence: seq, localFlags: flags });
+      }
+      this.s.folderSetSeq!.run(seq, fi);
+      return { sequence: seq, files: written };
+    });
+    return run.immediate();
+  }
+
+  /** Removes local records outright (no deleted record is kept). */
+  dropLocal(folder: string, names: string[]): void {
+    const fi = this.idx(folder);
+    this.db.transaction(() => {
+      for (const n of names) this.s.dropLocal!.run(fi, LOCAL_DEVICE, n);
+    }).immediate();
+  }
+
+  private recalcGlobal(fi: number, name: string): void {
+    const rows = (this.s.candidates!.all(fi, name) as { id: bigint; device_idx: bigint; version: string; deleted: bigint; local_flags: bigint; modified_ns: bigint }[]).map(
+      (r): Candidate => ({ id: Number(r.id), device: Number(r.device_idx), version: r.version, deleted: r.deleted !== 0n, flags: Number(r.local_flags), modifiedNs: r.modified_ns }),
+    );
+    const want = globalFlags(rows, LOCAL_DEVICE);
+    for (const c of rows) if (want.get(c.id) !== c.flags) this.s.setFlags!.run(want.get(c.id), c.id);
+  }
+
+  /**
+   * Local records whose names are `prefix` itself or under `prefix/` ("" = all), in bytewise name
+   * order, `limit` at a time after `after`. Without block lists (pass 2 does not need them).
+   */
+  localUnder(folder: string, prefix: string, after: string, limit: number): FileInfo[] {
+    const fi = this.idx(folder);
+    const out: FileInfo[] = [];
+    if (prefix !== '' && after === '') {
+      const self = this.s.localExact!.get(fi, LOCAL_DEVICE, prefix) as FileRow | undefined;
+      if (self) out.push(rowToFile(self));
+    }
+    const lo = prefix === '' ? after : after > prefix + '/' ? after : prefix + '/';
+    const hi = prefix === '' ? '\u{10FFFF}' : prefix + '0'; // '0' is the character after '/'
+    for (const r of this.s.localPage!.all(fi, LOCAL_DEVICE, lo, hi, limit) as FileRow[]) out.push(rowToFile(r));
+    return out;
+  }
+
+  /** Other live local records with the same content (rename detection). */
+  sameContent(folder: string, blocksHash: Uint8Array, exceptName: string): FileInfo[] {
+    return (this.s.sameBlocks!.all(this.idx(folder), LOCAL_DEVICE, Buffer.from(blocksHash), exceptName) as FileRow[]).map(rowToFile);
+  }
+
+  counts(folder: string): FolderCounts {
+    const rows = this.s.counts!.all(this.idx(folder)) as { device_idx: number; type: number; local_flags: number; deleted: number; count: number; size: number }[];
+    const buckets: Bucket[] = rows.map((r) => ({ device: r.device_idx, type: r.type, flags: r.local_flags, deleted: r.deleted !== 0, count: r.count, size: r.size }));
+    return summarize(buckets, LOCAL_DEVICE);
+  }
+
+  /** The direct children of a directory in the global view ("" = the root). */
+  children(folder: string, dir: string): TreeRow[] {
+    return (this.s.children!.all(this.idx(folder), dir) as { name: string; type: bigint; size: bigint; modified_ns: bigint }[]).map(treeRow);
+  }
+
+  /** Everything under a directory in the global view, in name order. */
+  subtree(folder: string, dir: string): TreeRow[] {
+    const lo = dir === '' ? '' : dir + '/';
+    const hi = dir === '' ? '\u{10FFFF}' : dir + '0';
+    return (this.s.subtree!.all(this.idx(folder), lo, hi) as { name: string; type: bigint; size: bigint; modified_ns: bigint }[]).map(treeRow);
+  }
+
+  /** Local records carrying any of `flags` (e.g. ReceiveOnly for /rest/db/localchanged). */
+  localWithFlags(folder: string, flags: number, offset: number, limit: number): FileInfo[] {
+    return (this.s.flagged!.all(this.idx(folder), LOCAL_DEVICE, flags, limit, offset) as FileRow[]).map(rowToFile);
+  }
+
+  /** Global records the local device needs. */
+  needed(folder: string, offset: number, limit: number): FileInfo[] {
+    return (this.s.needed!.all(this.idx(folder), limit, offset) as FileRow[]).map(rowToFile);
+  }
+
+  /** Global records a remote device lacks (it has no row with the same version). */
+  remoteNeed(folder: string, device: string, offset: number, limit: number): FileInfo[] {
+    const row = this.s.deviceIdx!.get(device) as { idx: number } | undefined;
+    return (this.s.remoteNeed!.all(row?.idx ?? -1, this.idx(folder), limit, offset) as FileRow[]).map(rowToFile);
+  }
+
+  stats(folder: string): FolderStats {
+    const r = this.s.folderStats!.get(this.idx(folder)) as { last_scan_ns: bigint; last_file_name: string; last_file_at_ns: bigint; last_file_deleted: bigint };
+    return { lastScanNs: r.last_scan_ns, lastFileName: r.last_file_name, lastFileAtNs: r.last_file_at_ns, lastFileDeleted: r.last_file_deleted !== 0n };
+  }
+
+  setLastScan(folder: string, ns: bigint): void {
+    this.s.setLastScan!.run(ns, this.idx(folder));
+  }
+
+  setLastFile(folder: string, name: string, ns: bigint, deleted: boolean): void {
+    this.s.setLastFile!.run(name, ns, deleted ? 1 : 0, this.idx(folder));
+  }
+
+  /** Deletes block lists no record refers to any more. */
+  collectGarbage(): void {
+    this.s.gcBlocklists!.run();
+  }
+}
+
+function treeRow(r: { name: string; type: bigint; size: bigint; modified_ns: bigint }): TreeRow {
+  return { name: r.name, type: Number(r.type), size: Number(r.size), modifiedNs: r.modified_ns };
+}

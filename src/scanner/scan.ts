@@ -1,0 +1,249 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { FileType, type FileInfo } from '../shared/file-info.js';
+import { blockSizeWithHysteresis } from './block-size.js';
+import { deletedRecord, nextVersion, recordFor, unchanged, type ScanFlags } from './change.js';
+import { windowsNameProblem } from './names.js';
+import type { ScanPool } from './worker-pool.js';
+import type { HashRequestFile, WalkEntry } from './walk-types.js';
+
+/** What the scanner reads of the index (it never sees the database itself). */
+export interface CurrentFiler {
+  get(name: string): FileInfo | undefined;
+  /** Local records at `prefix` and under it, in name order, `limit` at a time after `after`. */
+  under(prefix: string, after: string, limit: number): FileInfo[];
+  /** Other live local records with the same content (for rename detection). */
+  sameContent(blocksHash: Uint8Array, exceptName: string): FileInfo[];
+}
+
+export interface ScanError {
+  path: string;
+  error: string;
+}
+
+export interface ScanRequest extends ScanFlags {
+  root: string;
+  /** Sub paths to scan ("" or none = the whole folder). */
+  subs: string[];
+  autoNormalize: boolean;
+  caseSensitiveFS: boolean;
+  keepTemporariesH: number;
+  shortId: string;
+  nowMs: () => number;
+  /** Commits one batch (≤ 1000 records or 5000 blocks); the scan waits for it. */
+  commit(batch: FileInfo[]): Promise<void> | void;
+  signal?: AbortSignal;
+}
+
+export interface ScanProgress {
+  /** Bytes queued for hashing so far (the total is final once `walkDone`). */
+  toHash: number;
+  hashed: number;
+  walkDone: boolean;
+}
+
+export interface ScanResult {
+  errors: ScanError[];
+  changed: number;
+}
+
+const MAX_BATCH_FILES = 1000;
+const MAX_BATCH_BLOCKS = 5000;
+const HASH_TASK_BYTES = 8 << 20;
+const HASH_TASK_FILES = 64;
+
+/**
+ * Syncthing's order of sub paths: sorted, nested ones dropped, "" or "." meaning everything, and a
+ * path whose parent is not indexed widened to its highest ancestor that is not indexed either, so
+ * that a new directory is recorded along with the file that was seen in it.
+ */
+export function unifySubs(subs: string[], current: Pick<CurrentFiler, 'get'>): string[] {
+  const clean = subs.map((s) => s.replace(/^\/+|\/+$/g, '').replace(/\/+/g, '/'));
+  if (clean.length === 0 || clean.some((s) => s === '' || s === '.')) return [''];
+  const widened = clean.map((s) => {
+    let top = s;
+    for (let p = path.posix.dirname(s); p !== '.'; p = path.posix.dirname(p)) {
+      const rec = current.get(p);
+      if (rec && !rec.deleted) break;
+      top = p;
+    }
+    return top;
+  });
+  const sorted = [...new Set(widened)].sort();
+  return sorted.filter((s, i) => !sorted.slice(0, i).some((p) => s.startsWith(p + '/')));
+}
+
+/**
+ * One scan of a folder (spec index §2): pass 1 walks the sub paths and hashes what changed, pass 2
+ * goes through the index under the same paths and records what is gone. Results are committed in
+ * bounded batches as they come. Returns the per-path errors; nothing here throws for a bad file.
+ */
+export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: ScanRequest, progress: ScanProgress): Promise<ScanResult> {
+  const errors: ScanError[] = [];
+  const seen = new Set<string>();
+  const deletedByRename = new Set<string>();
+  let batch: FileInfo[] = [];
+  let batchBlocks = 0;
+  let changed = 0;
+  let committing: Promise<void> = Promise.resolve();
+  const nowS = () => Math.floor(req.nowMs() / 1000);
+  const nowNs = () => BigInt(req.nowMs()) * 1_000_000n;
+
+  const flush = (): Promise<void> => {
+    if (batch.length === 0) return committing;
+    const b = batch;
+    batch = [];
+    batchBlocks = 0;
+    changed += b.length;
+    committing = committing.then(() => req.commit(b));
+    return committing;
+  };
+  const add = (f: FileInfo): Promise<void> | undefined => {
+    batch.push(f);
+    batchBlocks += f.blockHashes.length / 32;
+    if (batch.length >= MAX_BATCH_FILES || batchBlocks >= MAX_BATCH_BLOCKS) return flush();
+    return undefined;
+  };
+
+  // Hashing: a queue drained by at most two tasks per worker.
+  const queue: { e: WalkEntry; cur: FileInfo | undefined }[] = [];
+  let inflight = 0;
+  let drained: () => void = () => undefined;
+  const maxInflight = pool.size * 2;
+
+  const dispatch = (): void => {
+    while (inflight < maxInflight && queue.length) {
+      const task: typeof queue = [];
+      let bytes = 0;
+      while (queue.length && task.length < HASH_TASK_FILES && (task.length === 0 || bytes + queue[0]!.e.size <= HASH_TASK_BYTES)) {
+        const next = queue.shift()!;
+        bytes += next.e.size;
+        task.push(next);
+      }
+      inflight++;
+      const files: HashRequestFile[] = task.map(({ e, cur }) => ({
+        name: e.name,
+        blockSize: blockSizeWithHysteresis(e.size, cur?.blockSize || undefined),
+        previousBlockSize: cur?.blockSize || undefined,
+      }));
+      pool
+        .hash(req.root, files)
+        .then(async (results) => {
+          for (let i = 0; i < results.length; i++) {
+            const r = results[i]!;
+            const { e, cur } = task[i]!;
+            progress.hashed += e.size;
+            if (r.vanished) continue;
+            if (r.error) {
+              errors.push({ path: r.name, error: r.error });
+              continue;
+            }
+            const blocksHash = new Uint8Array(createHash('sha256').update(r.hashes).digest());
+            const rec: FileInfo = {
+              name: r.name,
+              type: FileType.File,
+              size: r.size,
+              modifiedNs: r.mtimeNs,
+              permissions: r.mode & 0o777,
+              noPermissions: req.ignorePerms,
+              deleted: false,
+              localFlags: req.folderFlags,
+              version: nextVersion(cur, req.shortId, nowS(), req.folderFlags),
+              modifiedBy: req.shortId,
+              blockSize: r.blockSize,
+              blockHashes: r.hashes,
+              blocksHash,
+              previousBlocksHash: cur?.blocksHash,
+              symlinkTarget: '',
+              inodeChangeNs: r.ctimeNs,
+              sequence: 0,
+            };
+            await add(rec);
+            if (!cur && r.size > 0) await detectRename(rec);
+          }
+        })
+        .catch((err: Error) => {
+          for (const { e } of task) errors.push({ path: e.name, error: `hashing: ${err.message}` });
+        })
+        .finally(() => {
+          inflight--;
+          dispatch();
+          if (inflight === 0 && queue.length === 0) drained();
+        });
+    }
+  };
+
+  // A new file with the content of a record that is gone from disk: that record is a rename's old name.
+  const detectRename = async (rec: FileInfo): Promise<void> => {
+    for (const old of current.sameContent(rec.blocksHash!, rec.name)) {
+      if (seen.has(old.name) || deletedByRename.has(old.name) || old.size !== rec.size) continue;
+      if (await isGone(path.join(req.root, old.name))) {
+        deletedByRename.add(old.name);
+        await add(deletedRecord(old, req.shortId, nowS(), nowNs(), req));
+        break;
+      }
+    }
+  };
+
+  const lowerSeen = new Map<string, string>();
+  const onEntries = (entries: WalkEntry[], walkErrors: { name: string; error: string }[]): void => {
+    for (const we of walkErrors) errors.push({ path: we.name, error: we.error });
+    for (const e of entries) {
+      seen.add(e.name);
+      const winProblem = windowsNameProblem(e.name);
+      if (winProblem) errors.push({ path: e.name, error: winProblem });
+      if (!req.caseSensitiveFS) {
+        const folded = e.name.toLowerCase();
+        const other = lowerSeen.get(folded);
+        if (other !== undefined && other !== e.name) errors.push({ path: e.name, error: `case conflict: "${e.name}" and "${other}" differ only in upper or lowercase characters` });
+        else lowerSeen.set(folded, e.name);
+      }
+      const cur = current.get(e.name);
+      if (unchanged(cur, e, req)) continue;
+      if (e.kind === FileType.File) {
+        queue.push({ e, cur });
+        progress.toHash += e.size;
+      } else void add(recordFor(e, cur, req.shortId, nowS(), req));
+    }
+    dispatch();
+  };
+
+  const subs = unifySubs(req.subs, current);
+  for (const sub of subs) {
+    if (req.signal?.aborted) break;
+    await pool.walk({ root: req.root, sub, autoNormalize: req.autoNormalize, keepTemporariesH: req.keepTemporariesH, nowMs: req.nowMs() }, onEntries);
+  }
+  progress.walkDone = true;
+  if (inflight > 0 || queue.length > 0) await new Promise<void>((r) => (drained = r));
+  await flush();
+
+  // Pass 2: what the index has under the scanned paths but the walk did not find.
+  for (const sub of subs) {
+    let after = '';
+    for (;;) {
+      if (req.signal?.aborted) break;
+      const page = current.under(sub, after, 1000);
+      if (page.length === 0) break;
+      for (const rec of page) {
+        if (rec.deleted || seen.has(rec.name) || deletedByRename.has(rec.name)) continue;
+        if (await isGone(path.join(req.root, rec.name))) await add(deletedRecord(rec, req.shortId, nowS(), nowNs(), req));
+      }
+      after = page[page.length - 1]!.name;
+      await flush();
+    }
+  }
+  await flush();
+  return { errors: errors.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), changed };
+}
+
+/** Deleted means not there, or a parent that is no longer a directory; any other error (EACCES) is not a deletion. */
+async function isGone(abs: string): Promise<boolean> {
+  try {
+    await fs.lstat(abs);
+    return false;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR';
+  }
+}

@@ -1,0 +1,103 @@
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { HashRequestFile, HashResult, WalkEntry, WalkError, WalkRequest, WorkerReply, WorkerRequest } from './walk-types.js';
+
+/**
+ * The built service runs dist/scanner/scan-worker.js. Under tsx (tests, `npm run dev`) the worker is
+ * TypeScript and needs tsx's loader registered inside it first.
+ */
+function spawnWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./scan-worker.js', import.meta.url));
+  const api = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./scan-worker.ts', import.meta.url).href;
+  return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, { eval: true });
+}
+
+interface Pending {
+  onEntries?: (entries: WalkEntry[], errors: WalkError[]) => void;
+  resolve: (v: HashResult[] | undefined) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+/**
+ * Scan workers: directory walks and block hashing run here, off the main thread. One pool serves
+ * every folder. Requests go to the least busy worker.
+ */
+export class ScanPool {
+  private readonly slots: Slot[] = [];
+  private readonly pending = new Map<number, Pending & { slot: Slot }>();
+  private nextId = 1;
+  private closed = false;
+
+  /** `size` 0 = one worker per CPU core. */
+  constructor(size = 0) {
+    const n = size > 0 ? size : Math.max(1, os.availableParallelism());
+    for (let i = 0; i < n; i++) {
+      const worker = spawnWorker();
+      const slot: Slot = { worker, busy: 0 };
+      worker.on('message', (m: WorkerReply) => this.onMessage(m));
+      worker.on('error', (e) => this.failAll(slot, e));
+      worker.on('exit', (code) => this.failAll(slot, new Error(`scan worker exited (code ${code})`)));
+      worker.unref();
+      this.slots.push(slot);
+    }
+  }
+
+  private pick(): Slot {
+    return this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+  }
+
+  private send(req: WorkerRequest, p: Pending): Promise<HashResult[] | undefined> {
+    if (this.closed) return Promise.reject(new Error('scan pool closed'));
+    const slot = this.pick();
+    slot.busy++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(req.id, { ...p, resolve, reject, slot });
+      slot.worker.postMessage(req);
+    });
+  }
+
+  private onMessage(m: WorkerReply): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    if (m.op === 'entries') return p.onEntries?.(m.entries, m.errors);
+    this.pending.delete(m.id);
+    p.slot.busy--;
+    if (m.op === 'walked') p.resolve(undefined);
+    else if (m.op === 'hashed') p.resolve(m.results);
+    else p.reject(new Error(m.error));
+  }
+
+  private failAll(slot: Slot, e: Error): void {
+    for (const [id, p] of this.pending) if (p.slot === slot) {
+      this.pending.delete(id);
+      p.reject(e);
+    }
+  }
+
+  /** Walks `sub` of `root` (all of it for ""), streaming entries as they are found. */
+  async walk(req: WalkRequest, onEntries: (entries: WalkEntry[], errors: WalkError[]) => void): Promise<void> {
+    await this.send({ op: 'walk', id: this.nextId++, ...req }, { onEntries, resolve: () => undefined, reject: () => undefined });
+  }
+
+  /** Hashes files of `root` in blocks of the requested sizes. */
+  async hash(root: string, files: HashRequestFile[]): Promise<HashResult[]> {
+    return (await this.send({ op: 'hash', id: this.nextId++, root, files }, { resolve: () => undefined, reject: () => undefined }))!;
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const [, p] of this.pending) p.reject(new Error('scan pool closed'));
+    this.pending.clear();
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}

@@ -1,0 +1,210 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { FolderConfiguration } from '../config/types.js';
+import type { EventSink } from '../events/types.js';
+import type { IndexStore } from '../index/index-store.js';
+import { scanFolder, type ScanError, type ScanProgress } from '../scanner/scan.js';
+import type { ScanPool } from '../scanner/worker-pool.js';
+import type { Clock, Timer } from '../shared/clock.js';
+import { AppError, messageOf } from '../shared/errors.js';
+import { Flag } from '../shared/file-info.js';
+import type { Logger } from '../shared/logger.js';
+import { expandTilde } from '../shared/paths.js';
+import { emitBatchEvents } from './folder-events.js';
+import type { Semaphore } from './semaphore.js';
+
+export type FolderState = 'idle' | 'scan-waiting' | 'scanning' | 'error';
+
+export const MARKER_MISSING = 'folder marker missing (this indicates potential data loss, search docs/forum to get information about how to proceed)';
+
+export interface RunnerDeps {
+  index: IndexStore;
+  pool: ScanPool;
+  events: EventSink;
+  clock: Clock;
+  log: Logger;
+  shortId: string;
+  limiter: Semaphore;
+  keepTemporariesH: () => number;
+  /** Called whenever the folder's summary may have changed. */
+  dirty(folder: string): void;
+}
+
+/**
+ * One configured, unpaused folder: its state machine, its scans (one at a time, later requests
+ * queued behind the running one), its periodic rescans and the events they produce.
+ */
+export class FolderRunner {
+  state: FolderState = 'idle';
+  stateChangedMs: number;
+  error = '';
+  scanErrors: ScanError[] = [];
+  readonly progress: ScanProgress = { toHash: 0, hashed: 0, walkDone: false };
+  private queue: Promise<unknown> = Promise.resolve();
+  private timer?: Timer;
+  private progressTimer?: Timer;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private firstStateChange = true;
+
+  constructor(
+    readonly cfg: Readonly<FolderConfiguration>,
+    private readonly d: RunnerDeps,
+  ) {
+    this.stateChangedMs = Math.floor(d.clock.nowMs() / 1000) * 1000;
+  }
+
+  get root(): string {
+    return expandTilde(this.cfg.path);
+  }
+
+  /** Starts the schedule: a first scan at once, then every rescanIntervalS with Syncthing's jitter. */
+  start(): void {
+    void this.scan([]).catch(() => undefined);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    if (this.timer) this.d.clock.clearTimeout(this.timer);
+    if (this.progressTimer) this.d.clock.clearTimeout(this.progressTimer);
+    await this.queue.catch(() => undefined);
+  }
+
+  /** Delays the next periodic scan to `seconds` from now (POST /rest/db/scan?next=). */
+  scheduleNext(seconds?: number): void {
+    if (this.stopped) return;
+    if (this.timer) this.d.clock.clearTimeout(this.timer);
+    let ms: number;
+    if (seconds !== undefined) ms = seconds * 1000;
+    else {
+      if (this.cfg.rescanIntervalS <= 0) return;
+      ms = this.cfg.rescanIntervalS * 1000 * (0.75 + Math.random() * 0.5);
+    }
+    this.timer = this.d.clock.setTimeout(() => void this.scan([]).catch(() => undefined), ms);
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  /** Queues a scan of `subs` ([] = everything); resolves when it has run, rejects with its error. */
+  scan(subs: string[]): Promise<void> {
+    const run = this.queue.then(() => this.runScan(subs));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private setState(to: FolderState, error = ''): void {
+    if (to === this.state && error === this.error) return;
+    const nowMs = this.d.clock.nowMs();
+    const data: Record<string, unknown> = { folder: this.cfg.id, from: this.state, to };
+    // Syncthing measures from the second-truncated time of the previous change.
+    if (!this.firstStateChange) data.duration = (nowMs - this.stateChangedMs) / 1000;
+    if (error) data.error = error;
+    this.firstStateChange = false;
+    this.state = to;
+    this.error = error;
+    this.stateChangedMs = Math.floor(nowMs / 1000) * 1000;
+    this.d.events.append('StateChanged', Object.fromEntries(Object.entries(data).sort(([a], [b]) => (a < b ? -1 : 1))));
+    this.d.dirty(this.cfg.id);
+  }
+
+  /** Root present and a directory, marker present; a brand-new index creates both. */
+  private async healthCheck(): Promise<void> {
+    const root = this.root;
+    const marker = path.join(root, this.cfg.markerName || '.stfolder');
+    if (this.d.index.sequence(this.cfg.id) === 0) {
+      await fs.mkdir(root, { recursive: true }).catch(() => undefined);
+      if ((this.cfg.markerName || '.stfolder') === '.stfolder') await fs.mkdir(marker).catch(() => undefined);
+    }
+    const st = await fs.stat(root).catch(() => undefined);
+    if (!st) throw new AppError('internal', 'folder path missing');
+    if (!st.isDirectory()) throw new AppError('internal', 'folder path not a directory');
+    if (!(await fs.stat(marker).catch(() => undefined))) throw new AppError('internal', MARKER_MISSING);
+  }
+
+  private async runScan(subs: string[]): Promise<void> {
+    if (this.stopped) throw new AppError('internal', 'folder is not running');
+    try {
+      await this.healthCheck();
+    } catch (err) {
+      this.setState('error', messageOf(err));
+      this.scheduleNext();
+      throw err;
+    }
+    if (this.state === 'error') this.setState('idle');
+    this.setState('scan-waiting');
+    const release = await this.d.limiter.acquire();
+    try {
+      this.setState('scanning');
+      Object.assign(this.progress, { toHash: 0, hashed: 0, walkDone: false });
+      this.startProgress();
+      const index = this.d.index;
+      const id = this.cfg.id;
+      const markerFile = path.join(this.root, this.cfg.markerName || '.stfolder');
+      const result = await scanFolder(
+        this.d.pool,
+        {
+          get: (name) => index.getLocal(id, name),
+          under: (prefix, after, limit) => index.localUnder(id, prefix, after, limit),
+          sameContent: (hash, except) => index.sameContent(id, hash, except),
+        },
+        {
+          root: this.root,
+          subs,
+          ignorePerms: this.cfg.ignorePerms,
+          folderFlags: this.cfg.type === 'receiveonly' || this.cfg.type === 'receiveencrypted' ? Flag.ReceiveOnly : 0,
+          autoNormalize: this.cfg.autoNormalize,
+          caseSensitiveFS: this.cfg.caseSensitiveFS,
+          keepTemporariesH: this.d.keepTemporariesH(),
+          shortId: this.d.shortId,
+          nowMs: () => this.d.clock.nowMs(),
+          signal: this.abort.signal,
+          commit: async (batch) => {
+            // The marker is checked again before every write: an unmounted disk must not turn into a mass delete.
+            if (!(await fs.stat(markerFile).catch(() => undefined))) throw new AppError('internal', MARKER_MISSING);
+            const { sequence, files } = index.updateLocal(id, batch);
+            emitBatchEvents(this.d.events, this.cfg, files, sequence);
+            this.d.dirty(id);
+          },
+        },
+        this.progress,
+      );
+      const scanned = subs.length === 0 ? [''] : subs;
+      const under = (p: string) => scanned.some((s) => s === '' || p === s || p.startsWith(s + '/'));
+      this.scanErrors = [...this.scanErrors.filter((e) => !under(e.path)), ...result.errors].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      index.setLastScan(id, this.d.clock.nowNs());
+      if (result.changed > 0) index.collectGarbage();
+      this.setState('idle');
+    } catch (err) {
+      const msg = messageOf(err);
+      if (!this.stopped) this.setState('error', msg);
+      throw err instanceof AppError ? err : new AppError('internal', msg, { cause: err });
+    } finally {
+      this.stopProgress();
+      release();
+      this.scheduleNext();
+    }
+  }
+
+  private startProgress(): void {
+    const interval = this.cfg.scanProgressIntervalS;
+    if (interval < 0) return;
+    const ms = (interval === 0 ? 2 : interval) * 1000;
+    const startedMs = this.d.clock.nowMs();
+    const tick = () => {
+      const p = this.progress;
+      // Like Syncthing: only once the total is known and only while something is being hashed.
+      if (p.walkDone && p.toHash > 0 && p.hashed < p.toHash) {
+        const elapsed = (this.d.clock.nowMs() - startedMs) / 1000;
+        const rate = elapsed >= 5 ? Math.round(p.hashed / elapsed) : 0;
+        this.d.events.append('FolderScanProgress', { current: p.hashed, folder: this.cfg.id, rate, total: p.toHash + 1 });
+      }
+      this.progressTimer = this.d.clock.setTimeout(tick, ms);
+    };
+    this.progressTimer = this.d.clock.setTimeout(tick, ms);
+  }
+
+  private stopProgress(): void {
+    if (this.progressTimer) this.d.clock.clearTimeout(this.progressTimer);
+    this.progressTimer = undefined;
+  }
+}

@@ -1,0 +1,350 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { ConfigStore, ConfigSubscriber } from '../config/config-store.js';
+import type { Configuration, FolderConfiguration } from '../config/types.js';
+import type { EventSink } from '../events/types.js';
+import { totalItems, type Counts } from '../index/counts.js';
+import type { IndexStore, TreeRow } from '../index/index-store.js';
+import type { ScanError } from '../scanner/scan.js';
+import type { ScanPool } from '../scanner/worker-pool.js';
+import type { Clock } from '../shared/clock.js';
+import { AppError } from '../shared/errors.js';
+import { Flag, type FileInfo } from '../shared/file-info.js';
+import type { Logger } from '../shared/logger.js';
+import { FolderRunner } from './folder-runner.js';
+import { emptySummary, folderSummary } from './folder-summary.js';
+import { cleanRelPath } from './rel-path.js';
+import { Semaphore } from './semaphore.js';
+import { SummaryPump } from './summary-pump.js';
+
+export interface FolderServiceDeps {
+  config: ConfigStore;
+  index: IndexStore;
+  pool: ScanPool;
+  events: EventSink;
+  clock: Clock;
+  log: Logger;
+  myId: string;
+  shortId: string;
+}
+
+export interface TreeNode {
+  name: string;
+  modifiedNs: bigint;
+  size: number;
+  type: number;
+  children?: TreeNode[];
+}
+
+export interface Page<T> {
+  page: number;
+  perpage: number;
+  items: T[];
+}
+
+export interface Completion {
+  completion: number;
+  globalBytes: number;
+  globalItems: number;
+  needBytes: number;
+  needDeletes: number;
+  needItems: number;
+  remoteState: string;
+  sequence: number;
+}
+
+/** Syncthing's paging rules: page ≥ 1 (default 1), perpage ≥ 1 (default 65536). */
+export function paging(page: number | undefined, perpage: number | undefined): { page: number; perpage: number; offset: number } {
+  const p = page !== undefined && page >= 1 ? page : 1;
+  const pp = perpage !== undefined && perpage >= 1 ? perpage : 65536;
+  return { page: p, perpage: pp, offset: (p - 1) * pp };
+}
+
+const FOLDER_MISSING = 'no such folder';
+
+/**
+ * The folders: one runner per configured, unpaused folder, kept in step with the configuration,
+ * and every question the /rest/db, /rest/folder and /rest/stats routes ask about them.
+ */
+export class FolderService {
+  private readonly runners = new Map<string, FolderRunner>();
+  private readonly limiter: Semaphore;
+  private readonly pump: SummaryPump;
+  private stopped = false;
+
+  constructor(private readonly d: FolderServiceDeps) {
+    this.limiter = new Semaphore(this.concurrency(d.config.current()));
+    this.pump = new SummaryPump(d.clock, (id) => this.emitSummary(id));
+  }
+
+  private concurrency(cfg: Readonly<Configuration>): number {
+    const n = cfg.options.maxFolderConcurrency;
+    return n > 0 ? n : n < 0 ? Number.MAX_SAFE_INTEGER : os.availableParallelism();
+  }
+
+  start(): void {
+    for (const f of this.d.config.current().folders) if (!f.paused) this.startRunner(f);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.pump.stop();
+    await Promise.all([...this.runners.values()].map((r) => r.stop()));
+    this.runners.clear();
+  }
+
+  private startRunner(f: Readonly<FolderConfiguration>): void {
+    const runner = new FolderRunner(f, {
+      index: this.d.index,
+      pool: this.d.pool,
+      events: this.d.events,
+      clock: this.d.clock,
+      log: this.d.log,
+      shortId: this.d.shortId,
+      limiter: this.limiter,
+      keepTemporariesH: () => this.d.config.current().options.keepTemporariesH,
+      dirty: (id) => this.pump.dirty(id),
+    });
+    this.runners.set(f.id, runner);
+    runner.start();
+  }
+
+  /** Starts, stops and restarts runners as folders are added, removed, paused or changed. */
+  subscriber(): ConfigSubscriber {
+    return {
+      commit: async (next, prev) => {
+        if (this.stopped) return;
+        this.limiter.setLimit(this.concurrency(next));
+        const before = new Map(prev.folders.map((f) => [f.id, f]));
+        const after = new Map(next.folders.map((f) => [f.id, f]));
+        for (const [id, old] of before) {
+          const now = after.get(id);
+          if (now && JSON.stringify(now) === JSON.stringify(old)) continue;
+          const r = this.runners.get(id);
+          if (r) {
+            this.runners.delete(id);
+            await r.stop();
+          }
+          if (!now) this.d.index.dropFolder(id);
+        }
+        for (const [id, f] of after) {
+          const old = before.get(id);
+          if (old && JSON.stringify(old) === JSON.stringify(f)) continue;
+          if (!f.paused) this.startRunner(f);
+        }
+      },
+    };
+  }
+
+  private folderCfg(id: string): Readonly<FolderConfiguration> {
+    const f = this.d.config.current().folders.find((x) => x.id === id);
+    if (!f) throw new AppError('not-found', FOLDER_MISSING);
+    return f;
+  }
+
+  /** The running folder, or AppError('not-found') for an unknown, paused or stopped one. */
+  private runner(id: string): FolderRunner {
+    const f = this.folderCfg(id);
+    const r = this.runners.get(id);
+    if (!r) throw new AppError('not-found', f.paused ? 'folder is paused' : 'folder is not running');
+    return r;
+  }
+
+  private emitSummary(id: string): void {
+    if (!this.runners.has(id)) return;
+    this.d.events.append('FolderSummary', { folder: id, summary: this.status(id) });
+  }
+
+  /** GET /rest/db/status. */
+  status(id: string): Record<string, unknown> {
+    this.folderCfg(id);
+    const r = this.runners.get(id);
+    if (!r) return emptySummary();
+    return folderSummary({
+      counts: this.d.index.counts(id),
+      state: r.state,
+      stateChangedMs: r.stateChangedMs,
+      error: r.error,
+      errors: r.scanErrors.length,
+      sequence: this.d.index.sequence(id),
+      ignorePatterns: false,
+      watchError: '',
+    });
+  }
+
+  /** GET /rest/db/file: the local and global record of one name. */
+  file(id: string, name: string): { availability: string[]; global?: FileInfo; local?: FileInfo } {
+    this.folderCfg(id);
+    let clean: string;
+    try {
+      clean = cleanRelPath(name, 'file');
+    } catch {
+      throw new AppError('not-found', 'No such object in the index');
+    }
+    const local = this.d.index.getLocal(id, clean);
+    const global = this.d.index.getGlobal(id, clean);
+    if (!local && !global) throw new AppError('not-found', 'No such object in the index');
+    return { availability: this.d.index.availability(id, clean), global, local };
+  }
+
+  /** GET /rest/db/browse: the global tree under `prefix`, `levels` deep (undefined or < 0 = all). */
+  browse(id: string, prefix: string, levels: number | undefined, dirsOnly: boolean): TreeNode[] {
+    this.folderCfg(id);
+    const dir = cleanRelPath(prefix, 'prefix');
+    const keep = (r: TreeRow) => !dirsOnly || r.type === 1;
+    const node = (r: TreeRow): TreeNode => ({ name: r.name.slice(r.name.lastIndexOf('/') + 1), modifiedNs: r.modifiedNs, size: r.size, type: r.type });
+    if (levels === 0) return this.d.index.children(id, dir).filter(keep).map(node);
+
+    const max = levels === undefined || levels < 0 ? Number.POSITIVE_INFINITY : levels;
+    const base = dir === '' ? 0 : dir.split('/').length;
+    const root: TreeNode[] = [];
+    const dirs = new Map<string, TreeNode>();
+    for (const r of this.d.index.subtree(id, dir)) {
+      const depth = r.name.split('/').length - base - 1;
+      if (depth > max || !keep(r)) continue;
+      const n = node(r);
+      if (r.type === 1 && depth < max) {
+        n.children = [];
+        dirs.set(r.name, n);
+      }
+      const parent = r.name.slice(0, Math.max(0, r.name.lastIndexOf('/')));
+      if (depth === 0) root.push(n);
+      else dirs.get(parent)?.children?.push(n);
+    }
+    return root;
+  }
+
+  private completionOf(id: string, device: string): Completion {
+    const counts = this.d.index.counts(id);
+    const global = counts.global;
+    let need: Counts = counts.need;
+    let remoteState = 'valid';
+    let sequence = this.d.index.sequence(id);
+    if (device !== '' && device !== this.d.myId) {
+      const f = this.folderCfg(id);
+      const dev = this.d.config.current().devices.find((x) => x.deviceID === device);
+      remoteState = !f.devices.some((x) => x.deviceID === device) ? 'notSharing' : dev?.paused ? 'paused' : 'unknown';
+      need = { files: 0, directories: 0, symlinks: 0, deleted: 0, bytes: 0 };
+      for (const r of this.d.index.remoteNeed(id, device, 0, Number.MAX_SAFE_INTEGER)) {
+        if (r.deleted) need.deleted++;
+        else if (r.type === 0) (need.files++, (need.bytes += r.size));
+        else if (r.type === 1) need.directories++;
+        else need.symlinks++;
+      }
+      sequence = 0;
+    }
+    return {
+      completion: 0,
+      globalBytes: global.bytes,
+      globalItems: totalItems(global),
+      needBytes: need.bytes,
+      needDeletes: need.deleted,
+      needItems: need.files + need.directories + need.symlinks,
+      remoteState,
+      sequence,
+    };
+  }
+
+  /** GET /rest/db/completion for one folder, or aggregated over every running folder when `id` is "". */
+  completion(id: string, device: string): Completion {
+    const pct = (c: Completion): Completion => {
+      let completion = c.globalBytes === 0 ? 100 : 100 * (1 - c.needBytes / c.globalBytes);
+      if (c.needBytes === 0 && c.needDeletes > 0) completion = 95;
+      return { ...c, completion };
+    };
+    if (id !== '') {
+      this.runner(id);
+      return pct(this.completionOf(id, device));
+    }
+    const parts = [...this.runners.keys()].map((f) => this.completionOf(f, device));
+    if (parts.length === 0) return { completion: 0, globalBytes: 0, globalItems: 0, needBytes: 0, needDeletes: 0, needItems: 0, remoteState: 'unknown', sequence: 0 };
+    const sum = (k: keyof Completion) => parts.reduce((a, p) => a + (p[k] as number), 0);
+    return pct({
+      completion: 0,
+      globalBytes: sum('globalBytes'),
+      globalItems: sum('globalItems'),
+      needBytes: sum('needBytes'),
+      needDeletes: sum('needDeletes'),
+      needItems: sum('needItems'),
+      remoteState: parts[0]!.remoteState,
+      sequence: sum('sequence'),
+    });
+  }
+
+  need(id: string, page?: number, perpage?: number): Page<FileInfo> {
+    this.runner(id);
+    const p = paging(page, perpage);
+    return { page: p.page, perpage: p.perpage, items: this.d.index.needed(id, p.offset, p.perpage) };
+  }
+
+  remoteNeed(id: string, device: string, page?: number, perpage?: number): Page<FileInfo> {
+    this.runner(id);
+    const p = paging(page, perpage);
+    return { page: p.page, perpage: p.perpage, items: this.d.index.remoteNeed(id, device, p.offset, p.perpage) };
+  }
+
+  localChanged(id: string, page?: number, perpage?: number): Page<FileInfo> {
+    this.runner(id);
+    const p = paging(page, perpage);
+    return { page: p.page, perpage: p.perpage, items: this.d.index.localWithFlags(id, Flag.ReceiveOnly, p.offset, p.perpage) };
+  }
+
+  /** GET /rest/folder/errors: the scan errors of the last scans, paged. */
+  errors(id: string, page?: number, perpage?: number): { page: number; perpage: number; errors: ScanError[] | null } {
+    this.folderCfg(id);
+    const p = paging(page, perpage);
+    const all = this.runners.get(id)?.scanErrors ?? [];
+    const slice = all.slice(p.offset, p.offset + p.perpage);
+    return { page: p.page, perpage: p.perpage, errors: p.offset >= all.length ? null : slice };
+  }
+
+  /** POST /rest/db/scan for one folder; resolves when the scan has finished. */
+  async scan(id: string, subs: string[], nextS?: number): Promise<void> {
+    let r: FolderRunner;
+    try {
+      r = this.runner(id);
+    } catch (err) {
+      throw new AppError('internal', (err as Error).message);
+    }
+    const clean = subs.map((s) => cleanRelPath(s, 'sub'));
+    for (const sub of clean) await this.refuseLinkedParents(r.root, sub);
+    await r.scan(clean.filter((s) => s !== ''));
+    if (nextS !== undefined && nextS > 0) r.scheduleNext(nextS);
+  }
+
+  /** A sub path may not pass through a symlink: that would read outside the folder. */
+  private async refuseLinkedParents(root: string, sub: string): Promise<void> {
+    const parts = sub.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const st = await fs.lstat(path.join(root, ...parts.slice(0, i))).catch(() => undefined);
+      if (st?.isSymbolicLink()) throw new AppError('invalid', `invalid sub ${JSON.stringify(sub)}: traverses a symbolic link`);
+    }
+  }
+
+  /** POST /rest/db/scan without a folder: every running folder; failures by folder. */
+  async scanAll(): Promise<Record<string, string>> {
+    const failed: Record<string, string> = {};
+    await Promise.all(
+      [...this.runners.keys()].map((id) =>
+        this.scan(id, []).catch((err: Error) => {
+          failed[id] = err.message;
+        }),
+      ),
+    );
+    return failed;
+  }
+
+  /** GET /rest/stats/folder. */
+  folderStats(): Record<string, { lastScanNs: bigint; lastFileName: string; lastFileAtNs: bigint; lastFileDeleted: boolean }> {
+    const out: Record<string, ReturnType<IndexStore['stats']>> = {};
+    for (const f of [...this.d.config.current().folders].sort((a, b) => (a.id < b.id ? -1 : 1))) out[f.id] = this.d.index.stats(f.id);
+    return out;
+  }
+
+  /** POST /rest/system/reset: forgets the index of one folder or of all of them (before a restart). */
+  resetIndex(id?: string): void {
+    const ids = id ? [id] : this.d.config.current().folders.map((f) => f.id);
+    for (const f of ids) this.d.index.dropFolder(f);
+  }
+}
