@@ -98,10 +98,10 @@ export class IndexStore {
       flagged: prep(`SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = ? AND f.device_idx = ? AND f.local_flags & ? ORDER BY f.name LIMIT ? OFFSET ?`, true),
       needed: prep(`SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = ? AND f.local_flags & ${Flag.Needed} ORDER BY f.name LIMIT ? OFFSET ?`, true),
       remoteNeed: prep(
-        `SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = ?2 AND f.local_flags & ${Flag.Global} AND NOT f.local_flags & ${INVALID_FLAGS}
-           AND NOT EXISTS (SELECT 1 FROM files r WHERE r.folder_idx = f.folder_idx AND r.name = f.name AND r.device_idx = ?1 AND r.version = f.version)
-           AND NOT (f.deleted = 1 AND NOT EXISTS (SELECT 1 FROM files r WHERE r.folder_idx = f.folder_idx AND r.name = f.name AND r.device_idx = ?1 AND r.deleted = 0))
-         ORDER BY f.name LIMIT ?3 OFFSET ?4`,
+        `SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = @folder AND f.local_flags & ${Flag.Global} AND NOT f.local_flags & ${INVALID_FLAGS}
+           AND NOT EXISTS (SELECT 1 FROM files r WHERE r.folder_idx = f.folder_idx AND r.name = f.name AND r.device_idx = @device AND r.version = f.version)
+           AND NOT (f.deleted = 1 AND NOT EXISTS (SELECT 1 FROM files r WHERE r.folder_idx = f.folder_idx AND r.name = f.name AND r.device_idx = @device AND r.deleted = 0))
+         ORDER BY f.name LIMIT @limit OFFSET @offset`,
         true,
       ),
       deviceIdx: prep('SELECT idx FROM devices WHERE device_id = ?'),
@@ -259,7 +259,7 @@ export class IndexStore {
   /** Global records a remote device lacks (it has no row with the same version). */
   remoteNeed(folder: string, device: string, offset: number, limit: number): FileInfo[] {
     const row = this.s.deviceIdx!.get(device) as { idx: number } | undefined;
-    return (this.s.remoteNeed!.all(row?.idx ?? -1, this.idx(folder), limit, offset) as FileRow[]).map(rowToFile);
+    return (this.s.remoteNeed!.all({ device: row?.idx ?? -1, folder: this.idx(folder), limit, offset }) as FileRow[]).map(rowToFile);
   }
 
   stats(folder: string): FolderStats {

@@ -22,7 +22,13 @@ function kindOf(st: fs.BigIntStats): 0 | 1 | 4 | undefined {
   return undefined; // sockets, FIFOs and devices are skipped silently
 }
 
-const errText = (e: unknown) => ((e as NodeJS.ErrnoException).code ? `${(e as NodeJS.ErrnoException).syscall ?? 'stat'} ${(e as Error).message.split(', ').slice(1).join(', ') || (e as Error).message}` : String(e));
+/** Go's *PathError text: "open /path/to/file: permission denied". */
+function errText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (!err.code) return String(e);
+  const desc = err.message.replace(/^[A-Z]+: /, '').split(', ')[0];
+  return `${err.syscall ?? 'stat'} ${err.path ?? ''}: ${desc}`;
+}
 
 function walk(id: number, req: WalkRequest): void {
   let entries: WalkEntry[] = [];

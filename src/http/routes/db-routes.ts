@@ -24,12 +24,12 @@ import type { Route } from '../rest-router.js';
 // GET  /rest/stats/folder
 // GET  /rest/debug/file       folder file
 
-/** Re-throws a not-found with the status this route uses for it (Syncthing differs per route). */
+/** Re-throws a not-found (and a bad path) with the status this route uses for it (Syncthing differs per route). */
 function statusFor<T>(fn: () => T, notFound: number): T {
   try {
     return fn();
   } catch (err) {
-    if (isKind(err, 'not-found')) throw new HttpError(notFound, err.message);
+    if (isKind(err, 'not-found') || isKind(err, 'invalid')) throw new HttpError(notFound, err.message);
     throw err;
   }
 }

@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { IndexStore } from '../../src/index/index-store.js';
+import { Flag, FileType, type FileInfo } from '../../src/shared/file-info.js';
+import { tempDir } from '../support/temp-dir.js';
+import { projectRoot } from '../support/test-server.js';
+
+const sha = (s: string) => new Uint8Array(createHash('sha256').update(s).digest());
+
+function file(name: string, size: number, extra: Partial<FileInfo> = {}): FileInfo {
+  const blockHashes = sha(name + size);
+  return {
+    name, type: FileType.File, size, modifiedNs: 1n, permissions: 0o644, noPermissions: false, deleted: false, localFlags: 0,
+    version: [['AAAAAAA', 1]], modifiedBy: 'AAAAAAA', blockSize: 131072, blockHashes, blocksHash: sha('bl' + name + size),
+    symlinkTarget: '', inodeChangeNs: 0n, sequence: 0, ...extra,
+  };
+}
+
+async function store(t: { after: (fn: () => Promise<void>) => void }) {
+  const { dir, cleanup } = await tempDir();
+  const s = IndexStore.open(path.join(dir, 'index.db'), path.join(projectRoot, 'migrations'));
+  t.after(async () => {
+    s.close();
+    await cleanup();
+  });
+  return s;
+}
+
+test('counters follow inserts, replacements and flag changes exactly', async (t) => {
+  const s = await store(t);
+  let r = s.updateLocal('f', [file('a', 10), file('b', 20), { ...file('d', 0), type: FileType.Directory, blockHashes: new Uint8Array(0), blocksHash: undefined }]);
+  assert.equal(r.sequence, 3);
+  assert.deepEqual(r.files.map((f) => f.sequence), [1, 2, 3]);
+  let c = s.counts('f');
+  assert.deepEqual(c.local, { files: 2, directories: 1, symlinks: 0, deleted: 0, bytes: 30 });
+  assert.deepEqual(c.global, c.local);
+  assert.deepEqual(c.need, { files: 0, directories: 0, symlinks: 0, deleted: 0, bytes: 0 });
+
+  r = s.updateLocal('f', [file('a', 15), { ...file('b', 0), deleted: true, blockHashes: new Uint8Array(0), blocksHash: undefined }]);
+  assert.equal(r.sequence, 5, 'a replacement takes a new sequence');
+  c = s.counts('f');
+  assert.deepEqual(c.local, { files: 1, directories: 1, symlinks: 0, deleted: 1, bytes: 15 });
+
+  s.updateLocal('f', [file('ro', 7, { localFlags: Flag.ReceiveOnly }), file('ign', 5, { localFlags: Flag.Ignored })]);
+  c = s.counts('f');
+  assert.equal(c.local.files, 2, 'local counts receive-only but not ignored rows');
+  assert.equal(c.global.files, 1, 'global leaves out every invalid row');
+  assert.deepEqual(c.receiveOnlyChanged, { files: 1, directories: 0, symlinks: 0, deleted: 0, bytes: 7 });
+  assert.equal(s.getLocal('f', 'a')!.size, 15);
+  assert.equal(s.getGlobal('f', 'a')!.localFlags & Flag.Global, Flag.Global);
+  assert.deepEqual([...s.getLocal('f', 'a')!.blockHashes], [...sha('a15')], 'block list stored and read back');
+});
+
+test('localUnder pages through a prefix in bytewise order, the prefix itself first', async (t) => {
+  const s = await store(t);
+  s.updateLocal('f', ['a', 'a/x', 'a/y', 'a.b', 'a/z/q', 'ab', 'b'].map((n) => file(n, 1)));
+  assert.deepEqual(s.localUnder('f', 'a', '', 10).map((f) => f.name), ['a', 'a/x', 'a/y', 'a/z/q']);
+  const first = s.localUnder('f', 'a', '', 2);
+  assert.deepEqual(first.map((f) => f.name), ['a', 'a/x', 'a/y']);
+  assert.deepEqual(s.localUnder('f', 'a', 'a/y', 2).map((f) => f.name), ['a/z/q']);
+  assert.deepEqual(s.localUnder('f', '', '', 100).map((f) => f.name), ['a', 'a.b', 'a/x', 'a/y', 'a/z/q', 'ab', 'b']);
+});
+
+test('dropping a folder removes its rows and counters and forgets its sequence', async (t) => {
+  const s = await store(t);
+  s.updateLocal('f', [file('a', 1)]);
+  s.updateLocal('g', [file('a', 2)]);
+  s.dropFolder('f');
+  assert.equal(s.getLocal('f', 'a'), undefined);
+  assert.equal(s.sequence('f'), 0);
+  assert.equal(s.counts('f').local.files, 0);
+  assert.equal(s.getLocal('g', 'a')!.size, 2, 'other folders untouched');
+});

@@ -1,0 +1,130 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { tempDir } from './support/temp-dir.js';
+import { projectRoot } from './support/test-server.js';
+import { walkCounts } from './support/folder-helpers.js';
+
+/** Tests that need the service in its own process: killed hard, or running as another user. */
+
+const BIN = path.join(projectRoot, 'dist', 'main.js');
+
+async function serve(home: string, opts: { uid?: number; gid?: number } = {}): Promise<{ p: ChildProcess; base: string; key: string }> {
+  const p = spawn(process.execPath, [BIN, 'serve', '--home', home, '--gui-address', '127.0.0.1:0', '--no-default-folder'], {
+    env: { ...process.env, HOME: home },
+    ...opts,
+  });
+  let out = '';
+  let err = '';
+  p.stderr!.on('data', (d) => (err += d));
+  await new Promise<void>((resolve, reject) => {
+    p.stdout!.on('data', (d) => {
+      out += d;
+      if (/API key: +\S+\n/.test(out)) resolve();
+    });
+    p.on('close', (code) => reject(new Error(`exited ${code}: ${err}`)));
+  });
+  return { p, base: /GUI & API: (\S+)/.exec(out)![1]!.replace(/\/$/, ''), key: /API key: +(\S+)/.exec(out)![1]! };
+}
+
+const api = (base: string, key: string) => async (p: string, init: RequestInit = {}) => {
+  const res = await fetch(base + p, { ...init, headers: { 'X-API-Key': key } });
+  return { status: res.status, body: await res.text() };
+};
+
+const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
+
+test('kill -9 in the middle of a scan leaves an index that opens, and the next scan completes', async (t) => {
+  const { dir, cleanup } = await tempDir();
+  t.after(cleanup);
+  const root = path.join(dir, 'data');
+  for (let d = 0; d < 40; d++) {
+    await fs.mkdir(path.join(root, `d${d}`), { recursive: true });
+    await Promise.all(Array.from({ length: 250 }, (_, i) => fs.writeFile(path.join(root, `d${d}`, `f${i}.txt`), `file ${d}/${i}\n`.repeat(i % 7))));
+  }
+  const home = path.join(dir, 'home');
+  let s = await serve(home);
+  let call = api(s.base, s.key);
+  await call('/rest/config/folders', { method: 'POST', body: JSON.stringify({ id: 'big', path: root, fsWatcherEnabled: false }) });
+  // Kill once some batches are in, before the scan is done.
+  for (let i = 0; i < 500; i++) {
+    const st = JSON.parse((await call('/rest/db/status?folder=big')).body);
+    if (st.sequence > 0) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  s.p.kill('SIGKILL');
+  await exited(s.p);
+
+  s = await serve(home);
+  call = api(s.base, s.key);
+  const scan = await call('/rest/db/scan?folder=big', { method: 'POST' });
+  assert.equal(scan.status, 200, scan.body);
+  const st = JSON.parse((await call('/rest/db/status?folder=big')).body);
+  const disk = await walkCounts(root);
+  assert.deepEqual({ files: st.localFiles, directories: st.localDirectories, symlinks: st.localSymlinks, bytes: st.localBytes }, disk);
+  assert.equal(st.state, 'idle');
+  s.p.kill('SIGTERM');
+  await exited(s.p);
+});
+
+test('a corrupt index at start: a clear error naming the file, exit ≠ 0, the file untouched', async (t) => {
+  const { dir, cleanup } = await tempDir();
+  t.after(cleanup);
+  const home = path.join(dir, 'home');
+  const s = await serve(home);
+  s.p.kill('SIGTERM');
+  await exited(s.p);
+  const db = path.join(home, 'index-v1', 'index.db');
+  const garbage = Buffer.alloc(8192, 'garbage!');
+  await fs.rm(db + '-wal', { force: true });
+  await fs.rm(db + '-shm', { force: true });
+  await fs.writeFile(db, garbage);
+  const p = spawn(process.execPath, [BIN, 'serve', '--home', home, '--gui-address', '127.0.0.1:0'], { env: { ...process.env, HOME: home } });
+  let err = '';
+  p.stderr.on('data', (d) => (err += d));
+  const code = await new Promise<number | null>((r) => p.on('close', r));
+  assert.notEqual(code, 0);
+  assert.ok(err.includes(db), err);
+  assert.match(err, /not a database/);
+  assert.deepEqual(await fs.readFile(db), garbage);
+});
+
+const root = process.getuid?.() === 0;
+
+test('unreadable files and directories go to the folder\'s error list; the scan goes on', { skip: root ? false : 'needs root to start the service as an unprivileged user' }, async (t) => {
+  const { dir, cleanup } = await tempDir();
+  t.after(cleanup);
+  // Everything belongs to root; the service runs as nobody, so mode 000 really is unreadable to it.
+  await fs.chmod(dir, 0o755);
+  const home = path.join(dir, 'home');
+  const data = path.join(dir, 'data');
+  await fs.mkdir(home, { mode: 0o777 });
+  await fs.chmod(home, 0o777);
+  await fs.mkdir(path.join(data, 'closed'), { recursive: true });
+  await fs.mkdir(path.join(data, '.stfolder'));
+  await fs.writeFile(path.join(data, 'open.txt'), 'readable');
+  await fs.writeFile(path.join(data, 'secret.txt'), 'unreadable');
+  await fs.writeFile(path.join(data, 'closed', 'inner.txt'), 'x');
+  await fs.chmod(path.join(data, 'secret.txt'), 0o000);
+  await fs.chmod(path.join(data, 'closed'), 0o000);
+  await fs.chmod(data, 0o777);
+  const s = await serve(home, { uid: 65534, gid: 65534 });
+  t.after(async () => {
+    s.p.kill('SIGTERM');
+    await exited(s.p);
+  });
+  const call = api(s.base, s.key);
+  await call('/rest/config/folders', { method: 'POST', body: JSON.stringify({ id: 'u', path: data, fsWatcherEnabled: false }) });
+  const scan = await call('/rest/db/scan?folder=u', { method: 'POST' });
+  assert.equal(scan.status, 200, scan.body);
+  const errors = JSON.parse((await call('/rest/folder/errors?folder=u')).body).errors as { path: string; error: string }[];
+  assert.deepEqual(errors.map((e) => e.path), ['closed', 'secret.txt']);
+  assert.match(errors[1]!.error, /^hashing: .*permission denied/i);
+  assert.match(errors[0]!.error, /^scan: .*permission denied/i);
+  const st = JSON.parse((await call('/rest/db/status?folder=u')).body);
+  assert.equal(st.errors, 2);
+  assert.equal(st.state, 'idle');
+  assert.equal(JSON.parse((await call('/rest/db/file?folder=u&file=open.txt')).body).local.size, 8);
+});
