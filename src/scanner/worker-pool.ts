@@ -55,7 +55,8 @@ export class ScanPool {
   private send(req: WorkerRequest, p: Pending): Promise<HashResult[] | undefined> {
     if (this.closed) return Promise.reject(new Error('scan pool closed'));
     const slot = this.pick();
-    slot.busy++;
+    // A worker with work keeps the process alive until it answers; an idle one does not.
+    if (slot.busy++ === 0) slot.worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(req.id, { ...p, resolve, reject, slot });
       slot.worker.postMessage(req);
@@ -67,17 +68,19 @@ export class ScanPool {
     if (!p) return;
     if (m.op === 'entries') return p.onEntries?.(m.entries, m.errors);
     this.pending.delete(m.id);
-    p.slot.busy--;
+    if (--p.slot.busy === 0) p.slot.worker.unref();
     if (m.op === 'walked') p.resolve(undefined);
     else if (m.op === 'hashed') p.resolve(m.results);
     else p.reject(new Error(m.error));
   }
 
   private failAll(slot: Slot, e: Error): void {
-    for (const [id, p] of this.pending) if (p.slot === slot) {
+    for (const [id, p] of this.pending) {
+      if (p.slot !== slot) continue;
       this.pending.delete(id);
       p.reject(e);
     }
+    slot.busy = 0;
   }
 
   /** Walks `sub` of `root` (all of it for ""), streaming entries as they are found. */
