@@ -51,10 +51,10 @@ CREATE TABLE files (
 ) STRICT;
 
 CREATE UNIQUE INDEX files_by_name ON files (folder_idx, device_idx, name);
-CREATE INDEX files_by_parent ON files (folder_idx, device_idx, parent, name);
+CREATE INDEX files_by_parent ON files (folder_idx, parent, name);
 CREATE INDEX files_by_sequence ON files (folder_idx, device_idx, sequence);
 CREATE INDEX files_by_global_name ON files (folder_idx, name);
-CREATE INDEX files_by_blocks ON files (blocks_hash) WHERE blocks_hash IS NOT NULL;
+CREATE INDEX files_by_blocks ON files (blocks_hash, folder_idx, device_idx) WHERE blocks_hash IS NOT NULL;
 
 -- Status counters: one bucket per (folder, device, type, flags, deleted). Every number of
 -- /rest/db/status is a sum over a handful of buckets.

@@ -22,6 +22,9 @@ export interface TreeRow {
   modifiedNs: bigint;
 }
 
+/** The fields of a local record that change detection compares. */
+export type BriefRecord = Pick<FileInfo, 'type' | 'size' | 'modifiedNs' | 'permissions' | 'noPermissions' | 'deleted' | 'localFlags' | 'symlinkTarget'>;
+
 /** What one batch write did. */
 export interface UpdateResult {
   /** The folder's local sequence after the write. */
@@ -73,6 +76,11 @@ export class IndexStore {
          WHERE f.folder_idx = ? AND f.device_idx = ? AND f.name = ?`,
         true,
       ),
+      getBrief: prep(
+        `SELECT type, size, modified_ns, permissions, no_permissions, deleted, local_flags, symlink_target
+         FROM files WHERE folder_idx = ? AND device_idx = ? AND name = ?`,
+        true,
+      ),
       getGlobal: prep(
         `SELECT ${FILE_COLUMNS}, b.block_hashes FROM files f LEFT JOIN blocklists b ON b.blocks_hash = f.blocks_hash
          WHERE f.folder_idx = ? AND f.name = ? AND f.local_flags & ${Flag.Global}`,
@@ -105,7 +113,11 @@ export class IndexStore {
         true,
       ),
       deviceIdx: prep('SELECT idx FROM devices WHERE device_id = ?'),
-      sameBlocks: prep(`SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = ? AND f.device_idx = ? AND f.blocks_hash = ? AND f.deleted = 0 AND f.name <> ?`, true),
+      // INDEXED BY: the planner would otherwise walk the whole folder through the name index.
+      sameBlocks: prep(
+        `SELECT f.name, f.size FROM files f INDEXED BY files_by_blocks
+         WHERE f.blocks_hash = ? AND f.folder_idx = ? AND f.device_idx = ? AND f.deleted = 0 AND f.name <> ? LIMIT ?`,
+      ),
       dropLocal: prep('DELETE FROM files WHERE folder_idx = ? AND device_idx = ? AND name = ?'),
       gcBlocklists: prep('DELETE FROM blocklists WHERE NOT EXISTS (SELECT 1 FROM files WHERE files.blocks_hash = blocklists.blocks_hash)'),
     };
@@ -152,6 +164,27 @@ export class IndexStore {
   getLocal(folder: string, name: string): FileInfo | undefined {
     const r = this.s.getLocal!.get(this.idx(folder), LOCAL_DEVICE, name) as FileRow | undefined;
     return r && rowToFile(r);
+  }
+
+  /**
+   * Just what change detection compares (no block list, no version): the scanner asks this for
+   * every item it walks, so it must be cheap. Undefined when there is no local record.
+   */
+  getBrief(folder: string, name: string): BriefRecord | undefined {
+    const r = this.s.getBrief!.get(this.idx(folder), LOCAL_DEVICE, name) as
+      | { type: bigint; size: bigint; modified_ns: bigint; permissions: bigint; no_permissions: bigint; deleted: bigint; local_flags: bigint; symlink_target: string }
+      | undefined;
+    if (!r) return undefined;
+    return {
+      type: Number(r.type),
+      size: Number(r.size),
+      modifiedNs: r.modified_ns,
+      permissions: Number(r.permissions),
+      noPermissions: r.no_permissions !== 0n,
+      deleted: r.deleted !== 0n,
+      localFlags: Number(r.local_flags),
+      symlinkTarget: r.symlink_target,
+    };
   }
 
   getGlobal(folder: string, name: string): FileInfo | undefined {
@@ -223,9 +256,12 @@ export class IndexStore {
     return out;
   }
 
-  /** Other live local records with the same content (rename detection). */
-  sameContent(folder: string, blocksHash: Uint8Array, exceptName: string): FileInfo[] {
-    return (this.s.sameBlocks!.all(this.idx(folder), LOCAL_DEVICE, Buffer.from(blocksHash), exceptName) as FileRow[]).map(rowToFile);
+  /**
+   * Up to `limit` other live local records with the same content (rename detection). Bounded:
+   * a folder with thousands of identical files must not make every new file read all of them.
+   */
+  sameContent(folder: string, blocksHash: Uint8Array, exceptName: string, limit = 16): { name: string; size: number }[] {
+    return this.s.sameBlocks!.all(Buffer.from(blocksHash), this.idx(folder), LOCAL_DEVICE, exceptName, limit) as { name: string; size: number }[];
   }
 
   counts(folder: string): FolderCounts {

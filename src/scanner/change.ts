@@ -13,7 +13,9 @@ export interface ScanFlags {
  * for an unchanged item: type, size and mtime to the nanosecond for files, target for symlinks,
  * permissions unless ignored; a directory's mtime is never compared.
  */
-export function unchanged(cur: FileInfo | undefined, e: WalkEntry, f: ScanFlags): boolean {
+export type Brief = Pick<FileInfo, 'type' | 'size' | 'modifiedNs' | 'permissions' | 'noPermissions' | 'deleted' | 'localFlags' | 'symlinkTarget'>;
+
+export function unchanged(cur: Brief | undefined, e: WalkEntry, f: ScanFlags): boolean {
   if (!cur || cur.deleted) return false;
   if (cur.type !== e.kind) return false;
   if (cur.localFlags & Flag.MustRescan) return false;

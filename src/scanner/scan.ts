@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { FileType, type FileInfo } from '../shared/file-info.js';
 import { blockSizeWithHysteresis } from './block-size.js';
-import { deletedRecord, nextVersion, recordFor, unchanged, type ScanFlags } from './change.js';
+import { deletedRecord, nextVersion, recordFor, unchanged, type Brief, type ScanFlags } from './change.js';
 import { windowsNameProblem } from './names.js';
 import type { ScanPool } from './worker-pool.js';
 import type { HashRequestFile, WalkEntry } from './walk-types.js';
@@ -11,10 +11,12 @@ import type { HashRequestFile, WalkEntry } from './walk-types.js';
 /** What the scanner reads of the index (it never sees the database itself). */
 export interface CurrentFiler {
   get(name: string): FileInfo | undefined;
+  /** The compared fields only; asked for every walked item, so it must be cheap. */
+  brief(name: string): Brief | undefined;
   /** Local records at `prefix` and under it, in name order, `limit` at a time after `after`. */
   under(prefix: string, after: string, limit: number): FileInfo[];
-  /** Other live local records with the same content (for rename detection). */
-  sameContent(blocksHash: Uint8Array, exceptName: string): FileInfo[];
+  /** A few other live local records with the same content (for rename detection). */
+  sameContent(blocksHash: Uint8Array, exceptName: string): { name: string; size: number }[];
 }
 
 export interface ScanError {
@@ -106,20 +108,27 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
     return undefined;
   };
 
-  // Hashing: a queue drained by at most two tasks per worker.
-  const queue: { e: WalkEntry; cur: FileInfo | undefined }[] = [];
+  // Hashing: a queue drained by at most two tasks per worker. `head` instead of shift(): shifting a
+  // 100,000-entry array once per file is quadratic.
+  let queue: { e: WalkEntry; cur: FileInfo | undefined }[] = [];
+  let head = 0;
+  const queued = () => queue.length - head;
   let inflight = 0;
   let drained: () => void = () => undefined;
   const maxInflight = pool.size * 2;
 
   const dispatch = (): void => {
-    while (inflight < maxInflight && queue.length) {
+    while (inflight < maxInflight && queued() > 0) {
       const task: typeof queue = [];
       let bytes = 0;
-      while (queue.length && task.length < HASH_TASK_FILES && (task.length === 0 || bytes + queue[0]!.e.size <= HASH_TASK_BYTES)) {
-        const next = queue.shift()!;
+      while (queued() > 0 && task.length < HASH_TASK_FILES && (task.length === 0 || bytes + queue[head]!.e.size <= HASH_TASK_BYTES)) {
+        const next = queue[head++]!;
         bytes += next.e.size;
         task.push(next);
+      }
+      if (head > 4096 && head * 2 > queue.length) {
+        queue = queue.slice(head);
+        head = 0;
       }
       inflight++;
       const files: HashRequestFile[] = task.map(({ e, cur }) => ({
@@ -169,16 +178,20 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
         .finally(() => {
           inflight--;
           dispatch();
-          if (inflight === 0 && queue.length === 0) drained();
+          if (inflight === 0 && queued() === 0) drained();
         });
     }
   };
 
   // A new file with the content of a record that is gone from disk: that record is a rename's old name.
+  // Nothing can have been renamed away in a folder whose index was empty when the scan began.
+  const emptyIndex = current.under('', '', 1).length === 0;
   const detectRename = async (rec: FileInfo): Promise<void> => {
-    for (const old of current.sameContent(rec.blocksHash!, rec.name)) {
-      if (seen.has(old.name) || deletedByRename.has(old.name) || old.size !== rec.size) continue;
-      if (await isGone(path.join(req.root, old.name))) {
+    if (emptyIndex) return;
+    for (const cand of current.sameContent(rec.blocksHash!, rec.name)) {
+      if (seen.has(cand.name) || deletedByRename.has(cand.name) || cand.size !== rec.size) continue;
+      const old = current.get(cand.name);
+      if (old && !old.deleted && (await isGone(path.join(req.root, old.name)))) {
         deletedByRename.add(old.name);
         await add(deletedRecord(old, req.shortId, nowS(), nowNs(), req));
         break;
@@ -199,8 +212,8 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
         if (other !== undefined && other !== e.name) errors.push({ path: e.name, error: `case conflict: "${e.name}" and "${other}" differ only in upper or lowercase characters` });
         else lowerSeen.set(folded, e.name);
       }
+      if (unchanged(current.brief(e.name), e, req)) continue;
       const cur = current.get(e.name);
-      if (unchanged(cur, e, req)) continue;
       if (e.kind === FileType.File) {
         queue.push({ e, cur });
         progress.toHash += e.size;
@@ -215,7 +228,7 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
     await pool.walk({ root: req.root, sub, autoNormalize: req.autoNormalize, keepTemporariesH: req.keepTemporariesH, nowMs: req.nowMs() }, onEntries);
   }
   progress.walkDone = true;
-  if (inflight > 0 || queue.length > 0) await new Promise<void>((r) => (drained = r));
+  if (inflight > 0 || queued() > 0) await new Promise<void>((r) => (drained = r));
   await flush();
 
   // Pass 2: what the index has under the scanned paths but the walk did not find.

@@ -7,11 +7,17 @@ import type { HashRequestFile, HashResult, WalkEntry, WalkError, WalkRequest, Wo
  * TypeScript and needs tsx's loader registered inside it first.
  */
 function spawnWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./scan-worker.js', import.meta.url));
+  // A worker only ever holds one chunk of entries or one hash task, so a small heap suffices; the
+  // limit makes it collect garbage early instead of growing the process's memory.
+  const resourceLimits = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./scan-worker.js', import.meta.url), { resourceLimits });
   const api = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./scan-worker.ts', import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, { eval: true });
+  return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, { eval: true, resourceLimits });
 }
+
+/** Workers idle this long exit and give their memory back; the next request starts them again. */
+const IDLE_MS = 10_000;
 
 interface Pending {
   onEntries?: (entries: WalkEntry[], errors: WalkError[]) => void;
@@ -20,8 +26,9 @@ interface Pending {
 }
 
 interface Slot {
-  worker: Worker;
+  worker?: Worker;
   busy: number;
+  idleTimer?: NodeJS.Timeout;
 }
 
 /**
@@ -34,18 +41,36 @@ export class ScanPool {
   private nextId = 1;
   private closed = false;
 
-  /** `size` 0 = one worker per CPU core. */
+  /** `size` 0 = one worker per CPU core. Workers start on first use. */
   constructor(size = 0) {
     const n = size > 0 ? size : Math.max(1, os.availableParallelism());
-    for (let i = 0; i < n; i++) {
-      const worker = spawnWorker();
-      const slot: Slot = { worker, busy: 0 };
-      worker.on('message', (m: WorkerReply) => this.onMessage(m));
-      worker.on('error', (e) => this.failAll(slot, e));
-      worker.on('exit', (code) => this.failAll(slot, new Error(`scan worker exited (code ${code})`)));
-      worker.unref();
-      this.slots.push(slot);
-    }
+    for (let i = 0; i < n; i++) this.slots.push({ busy: 0 });
+  }
+
+  private started(slot: Slot): Worker {
+    if (slot.worker) return slot.worker;
+    const worker = spawnWorker();
+    worker.on('message', (m: WorkerReply) => this.onMessage(m));
+    worker.on('error', (e) => this.failAll(slot, e));
+    worker.on('exit', (code) => {
+      if (slot.worker === worker) slot.worker = undefined;
+      this.failAll(slot, new Error(`scan worker exited (code ${code})`));
+    });
+    slot.worker = worker;
+    return worker;
+  }
+
+  private idle(slot: Slot): void {
+    slot.worker?.unref();
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = setTimeout(() => {
+      const w = slot.worker;
+      if (slot.busy === 0 && w) {
+        slot.worker = undefined;
+        void w.terminate();
+      }
+    }, IDLE_MS);
+    slot.idleTimer.unref();
   }
 
   private pick(): Slot {
@@ -55,11 +80,13 @@ export class ScanPool {
   private send(req: WorkerRequest, p: Pending): Promise<HashResult[] | undefined> {
     if (this.closed) return Promise.reject(new Error('scan pool closed'));
     const slot = this.pick();
+    const worker = this.started(slot);
+    clearTimeout(slot.idleTimer);
     // A worker with work keeps the process alive until it answers; an idle one does not.
-    if (slot.busy++ === 0) slot.worker.ref();
+    if (slot.busy++ === 0) worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(req.id, { ...p, resolve, reject, slot });
-      slot.worker.postMessage(req);
+      worker.postMessage(req);
     });
   }
 
@@ -68,7 +95,7 @@ export class ScanPool {
     if (!p) return;
     if (m.op === 'entries') return p.onEntries?.(m.entries, m.errors);
     this.pending.delete(m.id);
-    if (--p.slot.busy === 0) p.slot.worker.unref();
+    if (--p.slot.busy === 0) this.idle(p.slot);
     if (m.op === 'walked') p.resolve(undefined);
     else if (m.op === 'hashed') p.resolve(m.results);
     else p.reject(new Error(m.error));
@@ -101,6 +128,13 @@ export class ScanPool {
     this.closed = true;
     for (const [, p] of this.pending) p.reject(new Error('scan pool closed'));
     this.pending.clear();
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(
+      this.slots.map((s) => {
+        clearTimeout(s.idleTimer);
+        const w = s.worker;
+        s.worker = undefined;
+        return w?.terminate();
+      }),
+    );
   }
 }

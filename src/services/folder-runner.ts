@@ -10,6 +10,7 @@ import { AppError, messageOf } from '../shared/errors.js';
 import { Flag } from '../shared/file-info.js';
 import type { Logger } from '../shared/logger.js';
 import { expandTilde } from '../shared/paths.js';
+import { releaseMemory } from '../shared/memory.js';
 import { emitBatchEvents } from './folder-events.js';
 import type { Semaphore } from './semaphore.js';
 
@@ -144,6 +145,7 @@ export class FolderRunner {
         this.d.pool,
         {
           get: (name) => index.getLocal(id, name),
+          brief: (name) => index.getBrief(id, name),
           under: (prefix, after, limit) => index.localUnder(id, prefix, after, limit),
           sameContent: (hash, except) => index.sameContent(id, hash, except),
         },
@@ -174,6 +176,8 @@ export class FolderRunner {
       index.setLastScan(id, this.d.clock.nowNs());
       if (result.changed > 0) index.collectGarbage();
       this.setState('idle');
+      // A big scan leaves tens of MB of garbage; give it back now rather than whenever V8 next looks.
+      if (result.changed > 10_000) setImmediate(releaseMemory);
     } catch (err) {
       const msg = messageOf(err);
       if (!this.stopped) this.setState('error', msg);
