@@ -95,7 +95,7 @@ export async function startReference(home: string, apiKey = 'reference-key'): Pr
   child.stderr?.on('data', (d) => (stderr += d));
   const base = `http://127.0.0.1:${guiPort}`;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1000; i++) {
     if (child.exitCode !== null) throw new Error(`syncthing exited: ${stderr}`);
     const ok = await fetch(`${base}/rest/system/ping`, { headers: { 'X-API-Key': apiKey } }).then((r) => r.ok, () => false);
     if (ok) {
@@ -113,7 +113,7 @@ export async function startReference(home: string, apiKey = 'reference-key'): Pr
         },
       };
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 20));
   }
   child.kill('SIGKILL');
   throw new Error(`syncthing did not answer: ${stderr}`);

@@ -1,0 +1,141 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { referenceUnavailable } from '../test/support/syncthing-ref.js';
+import { startSynchro, startSyncthing, type Server } from './servers.js';
+import { addAndWait, latencyMs, makeBigFiles, makeTree, median, now, rescan, sleep, status } from './workloads.js';
+
+/**
+ * `npm run bench`: every workload against Synchro and, when the `syncthing` binary is present, a
+ * real Syncthing on the same machine in the same run, alternating, reported as medians and ratios.
+ * The reference only ever runs inside a network namespace that has loopback alone: the harness
+ * re-runs itself under `unshare --net` and refuses to start the reference anywhere else.
+ */
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, rounds: { type: 'string' }, 'no-reference': { type: 'boolean' } } });
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+
+if (!values['no-reference'] && process.env.SYNCHRO_BENCH_NETNS !== '1' && referenceUnavailable()?.startsWith('not inside')) {
+  if (spawnSync('unshare', ['--net', 'true']).status === 0) {
+    const args = process.argv.slice(1).map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    const r = spawnSync('unshare', ['--net', '--', 'bash', '-c', `ip link set lo up && exec '${process.execPath}' --import tsx ${args}`], {
+      stdio: 'inherit',
+      env: { ...process.env, SYNCHRO_BENCH_NETNS: '1' },
+    });
+    process.exit(r.status ?? 1);
+  }
+  console.error('bench: cannot create a loopback-only network namespace (unshare --net); measuring Synchro alone');
+}
+
+const why = values['no-reference'] ? 'disabled with --no-reference' : referenceUnavailable();
+const withRef = why === undefined;
+if (!withRef) console.error(`bench: real Syncthing not used: ${why}`);
+
+const quick = values.quick ?? false;
+const N = quick ? 10_000 : 100_000;
+const BIG = quick ? { count: 8, mib: 16 } : { count: 8, mib: 128 };
+const rounds = Number(values.rounds ?? (quick ? 2 : 1));
+const lab = path.join(os.tmpdir(), 'synchro-bench');
+fs.mkdirSync(lab, { recursive: true });
+
+interface Row {
+  workload: string;
+  unit: string;
+  synchro: number[];
+  syncthing: number[];
+  goal: string;
+  /** true when smaller is better */
+  lower: boolean;
+}
+const rows = new Map<string, Row>();
+const record = (workload: string, unit: string, who: Server['name'], v: number, goal: string) => {
+  const r = rows.get(workload) ?? { workload, unit, synchro: [], syncthing: [], goal, lower: true };
+  r[who].push(v);
+  rows.set(workload, r);
+};
+const want = (name: string) => !values.only || values.only === name;
+
+console.error(`bench: preparing ${N} small files and ${BIG.count} × ${BIG.mib} MiB in ${lab}`);
+const tree = path.join(lab, `tree-${N}`);
+makeTree(tree, N);
+const big = path.join(lab, `big-${BIG.count}x${BIG.mib}`);
+makeBigFiles(big, BIG.count, BIG.mib);
+
+async function treeWorkloads(start: (home: string) => Promise<Server>, who: Server['name'], round: number): Promise<void> {
+  const home = path.join(lab, `home-${who}-${round}`);
+  fs.rmSync(home, { recursive: true, force: true });
+  let s = await start(home);
+  try {
+    const scanS = await addAndWait(s, 'tree', tree, N);
+    if (want('scan')) record(`initial scan, ${N} files`, 's', who, scanS, '≤ 0.5× Syncthing');
+    await sleep(3000);
+    if (want('rss')) record(`RSS after indexing ${N} files`, 'MiB', who, s.rssMiB(), '≤ 150 MiB');
+    if (want('rescan')) for (let i = 0; i < 3; i++) record('rescan, nothing changed', 's', who, await rescan(s, 'tree'), '≤ 0.3× Syncthing');
+    const lat = async (p: string, n = 10) => {
+      const xs: number[] = [];
+      for (let i = 0; i < n; i++) xs.push(await latencyMs(s, p));
+      return median(xs);
+    };
+    if (want('status')) record('GET /rest/db/status', 'ms', who, await lat('/rest/db/status?folder=tree', 20), '≤ 2 ms');
+    if (want('browse')) {
+      record('GET /rest/db/browse levels=0', 'ms', who, await lat('/rest/db/browse?folder=tree&levels=0'), '≤ 10 ms');
+      record('GET /rest/db/browse whole tree', 'ms', who, await lat('/rest/db/browse?folder=tree'), '—');
+    }
+    if (want('restart')) {
+      await s.stop();
+      const t0 = now();
+      s = await start(home);
+      record(`restart on a ${N}-file index: REST answers`, 's', who, now() - t0, '≤ 0.5 s');
+      while ((await status(s, 'tree')).state !== 'idle') await sleep(20);
+      record(`restart on a ${N}-file index: idle`, 's', who, now() - t0, '—');
+    }
+  } finally {
+    await s.stop();
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
+async function hashWorkload(start: (home: string) => Promise<Server>, who: Server['name'], round: number): Promise<void> {
+  const home = path.join(lab, `hhome-${who}-${round}`);
+  fs.rmSync(home, { recursive: true, force: true });
+  const s = await start(home);
+  try {
+    record(`hashing ${(BIG.count * BIG.mib) / 1024} GiB (${BIG.count} files)`, 's', who, await addAndWait(s, 'big', big, BIG.count), '≤ 0.4× Syncthing');
+  } finally {
+    await s.stop();
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
+const servers: [Server['name'], (home: string) => Promise<Server>][] = [['synchro', (h) => startSynchro(h)]];
+if (withRef) servers.push(['syncthing', (h) => startSyncthing(h)]);
+
+for (let round = 0; round < rounds; round++) {
+  // Alternate who goes first, so neither always meets a warm or a cold page cache.
+  const order = round % 2 ? [...servers].reverse() : servers;
+  for (const [who, start] of order) {
+    if (['scan', 'rss', 'rescan', 'status', 'browse', 'restart'].some(want)) await treeWorkloads(start, who, round);
+    if (want('hash')) await hashWorkload(start, who, round);
+  }
+}
+
+const fmt = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '—' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(3));
+const table = [...rows.values()].map((r) => {
+  const a = r.synchro.length ? median(r.synchro) : undefined;
+  const b = r.syncthing.length ? median(r.syncthing) : undefined;
+  return { workload: r.workload, unit: r.unit, synchro: a, syncthing: b, ratio: a !== undefined && b ? a / b : undefined, goal: r.goal, samples: { synchro: r.synchro, syncthing: r.syncthing } };
+});
+const lines = [
+  `| workload | unit | Synchro | Syncthing 1.19.2 | ratio | goal |`,
+  `|---|---|---|---|---|---|`,
+  ...table.map((t) => `| ${t.workload} | ${t.unit} | ${fmt(t.synchro)} | ${fmt(t.syncthing)} | ${t.ratio === undefined ? '—' : t.ratio.toFixed(2) + '×'} | ${t.goal} |`),
+];
+console.log(lines.join('\n'));
+const out = path.join(root, 'bench', 'results');
+fs.mkdirSync(out, { recursive: true });
+fs.writeFileSync(
+  path.join(out, 'latest.json'),
+  JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.availableParallelism(), memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version }, quick, rounds, reference: withRef ? 'syncthing 1.19.2' : why, table }, null, 2) + '\n',
+);
