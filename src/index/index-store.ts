@@ -81,6 +81,12 @@ export class IndexStore {
          FROM files WHERE folder_idx = ? AND device_idx = ? AND name = ?`,
         true,
       ),
+      briefChildren: prep(
+        `SELECT name, type, size, modified_ns, permissions, no_permissions, deleted, local_flags, symlink_target
+         FROM files INDEXED BY files_by_parent WHERE folder_idx = ? AND parent = ? AND device_idx = ?`,
+        true,
+      ),
+      namesUnder: prep('SELECT name, deleted FROM files WHERE folder_idx = ? AND device_idx = ? AND name > ? AND name < ? ORDER BY name LIMIT ?'),
       getGlobal: prep(
         `SELECT ${FILE_COLUMNS}, b.block_hashes FROM files f LEFT JOIN blocklists b ON b.blocks_hash = f.blocks_hash
          WHERE f.folder_idx = ? AND f.name = ? AND f.local_flags & ${Flag.Global}`,
@@ -94,7 +100,7 @@ export class IndexStore {
       localExact: prep(`SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = ? AND f.device_idx = ? AND f.name = ?`, true),
       counts: prep('SELECT device_idx, type, local_flags, deleted, count, size FROM counts WHERE folder_idx = ? AND count <> 0'),
       children: prep(
-        `SELECT name, type, size, modified_ns FROM files WHERE folder_idx = ? AND parent = ? AND deleted = 0
+        `SELECT name, type, size, modified_ns FROM files INDEXED BY files_by_parent WHERE folder_idx = ? AND parent = ? AND deleted = 0
            AND local_flags & ${Flag.Global} AND NOT local_flags & ${Flag.Ignored} ORDER BY name`,
         true,
       ),
@@ -171,20 +177,29 @@ export class IndexStore {
    * every item it walks, so it must be cheap. Undefined when there is no local record.
    */
   getBrief(folder: string, name: string): BriefRecord | undefined {
-    const r = this.s.getBrief!.get(this.idx(folder), LOCAL_DEVICE, name) as
-      | { type: bigint; size: bigint; modified_ns: bigint; permissions: bigint; no_permissions: bigint; deleted: bigint; local_flags: bigint; symlink_target: string }
-      | undefined;
-    if (!r) return undefined;
-    return {
-      type: Number(r.type),
-      size: Number(r.size),
-      modifiedNs: r.modified_ns,
-      permissions: Number(r.permissions),
-      noPermissions: r.no_permissions !== 0n,
-      deleted: r.deleted !== 0n,
-      localFlags: Number(r.local_flags),
-      symlinkTarget: r.symlink_target,
-    };
+    const r = this.s.getBrief!.get(this.idx(folder), LOCAL_DEVICE, name) as BriefRow | undefined;
+    return r && brief(r);
+  }
+
+  /** getBrief for every local record directly inside `parent` ("" = the root), by name: one query per directory. */
+  briefChildren(folder: string, parent: string): Map<string, BriefRecord> {
+    const out = new Map<string, BriefRecord>();
+    for (const r of this.s.briefChildren!.all(this.idx(folder), parent, LOCAL_DEVICE) as (BriefRow & { name: string })[]) out.set(r.name, brief(r));
+    return out;
+  }
+
+  /** Names (and whether deleted) of the local records at and under `prefix`, in name order, paged like localUnder. */
+  namesUnder(folder: string, prefix: string, after: string, limit: number): { name: string; deleted: boolean }[] {
+    const fi = this.idx(folder);
+    const out: { name: string; deleted: boolean }[] = [];
+    if (prefix !== '' && after === '') {
+      const self = this.getBrief(folder, prefix);
+      if (self) out.push({ name: prefix, deleted: self.deleted });
+    }
+    const lo = prefix === '' ? after : after > prefix + '/' ? after : prefix + '/';
+    const hi = prefix === '' ? '\u{10FFFF}' : prefix + '0';
+    for (const r of this.s.namesUnder!.all(fi, LOCAL_DEVICE, lo, hi, limit) as { name: string; deleted: number }[]) out.push({ name: r.name, deleted: r.deleted !== 0 });
+    return out;
   }
 
   getGlobal(folder: string, name: string): FileInfo | undefined {
@@ -315,6 +330,30 @@ export class IndexStore {
   collectGarbage(): void {
     this.s.gcBlocklists!.run();
   }
+}
+
+interface BriefRow {
+  type: bigint;
+  size: bigint;
+  modified_ns: bigint;
+  permissions: bigint;
+  no_permissions: bigint;
+  deleted: bigint;
+  local_flags: bigint;
+  symlink_target: string;
+}
+
+function brief(r: BriefRow): BriefRecord {
+  return {
+    type: Number(r.type),
+    size: Number(r.size),
+    modifiedNs: r.modified_ns,
+    permissions: Number(r.permissions),
+    noPermissions: r.no_permissions !== 0n,
+    deleted: r.deleted !== 0n,
+    localFlags: Number(r.local_flags),
+    symlinkTarget: r.symlink_target,
+  };
 }
 
 function treeRow(r: { name: string; type: bigint; size: bigint; modified_ns: bigint }): TreeRow {

@@ -11,10 +11,10 @@ import type { HashRequestFile, WalkEntry } from './walk-types.js';
 /** What the scanner reads of the index (it never sees the database itself). */
 export interface CurrentFiler {
   get(name: string): FileInfo | undefined;
-  /** The compared fields only; asked for every walked item, so it must be cheap. */
-  brief(name: string): Brief | undefined;
-  /** Local records at `prefix` and under it, in name order, `limit` at a time after `after`. */
-  under(prefix: string, after: string, limit: number): FileInfo[];
+  /** The compared fields of every record directly in a directory ("" = root), by name: one call per directory walked. */
+  briefChildren(parent: string): Map<string, Brief>;
+  /** Names (and deleted flags) at and under `prefix`, in name order, paged: all pass 2 needs to read. */
+  namesUnder(prefix: string, after: string, limit: number): { name: string; deleted: boolean }[];
   /** A few other live local records with the same content (for rename detection). */
   sameContent(blocksHash: Uint8Array, exceptName: string): { name: string; size: number }[];
 }
@@ -185,7 +185,7 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
 
   // A new file with the content of a record that is gone from disk: that record is a rename's old name.
   // Nothing can have been renamed away in a folder whose index was empty when the scan began.
-  const emptyIndex = current.under('', '', 1).length === 0;
+  const emptyIndex = current.namesUnder('', '', 1).length === 0;
   const detectRename = async (rec: FileInfo): Promise<void> => {
     if (emptyIndex) return;
     for (const cand of current.sameContent(rec.blocksHash!, rec.name)) {
@@ -197,6 +197,21 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
         break;
       }
     }
+  };
+
+  // Change detection reads the index one directory at a time; a few directories stay cached
+  // because the walk returns to a parent after each subdirectory.
+  const briefCache = new Map<string, Map<string, Brief>>();
+  const briefOf = (name: string): Brief | undefined => {
+    const slash = name.lastIndexOf('/');
+    const parent = slash < 0 ? '' : name.slice(0, slash);
+    let m = briefCache.get(parent);
+    if (!m) {
+      m = current.briefChildren(parent);
+      briefCache.set(parent, m);
+      if (briefCache.size > 64) briefCache.delete(briefCache.keys().next().value as string);
+    }
+    return m.get(name);
   };
 
   const lowerSeen = new Map<string, string>();
@@ -212,7 +227,7 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
         if (other !== undefined && other !== e.name) errors.push({ path: e.name, error: `case conflict: "${e.name}" and "${other}" differ only in upper or lowercase characters` });
         else lowerSeen.set(folded, e.name);
       }
-      if (unchanged(current.brief(e.name), e, req)) continue;
+      if (unchanged(briefOf(e.name), e, req)) continue;
       const cur = current.get(e.name);
       if (e.kind === FileType.File) {
         queue.push({ e, cur });
@@ -236,11 +251,12 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
     let after = '';
     for (;;) {
       if (req.signal?.aborted) break;
-      const page = current.under(sub, after, 1000);
+      const page = current.namesUnder(sub, after, 1000);
       if (page.length === 0) break;
-      for (const rec of page) {
-        if (rec.deleted || seen.has(rec.name) || deletedByRename.has(rec.name)) continue;
-        if (await isGone(path.join(req.root, rec.name))) await add(deletedRecord(rec, req.shortId, nowS(), nowNs(), req));
+      for (const { name, deleted } of page) {
+        if (deleted || seen.has(name) || deletedByRename.has(name)) continue;
+        const rec = current.get(name);
+        if (rec && (await isGone(path.join(req.root, name)))) await add(deletedRecord(rec, req.shortId, nowS(), nowNs(), req));
       }
       after = page[page.length - 1]!.name;
       await flush();

@@ -145,8 +145,8 @@ export class FolderRunner {
         this.d.pool,
         {
           get: (name) => index.getLocal(id, name),
-          brief: (name) => index.getBrief(id, name),
-          under: (prefix, after, limit) => index.localUnder(id, prefix, after, limit),
+          briefChildren: (parent) => index.briefChildren(id, parent),
+          namesUnder: (prefix, after, limit) => index.namesUnder(id, prefix, after, limit),
           sameContent: (hash, except) => index.sameContent(id, hash, except),
         },
         {

@@ -61,6 +61,9 @@ test('localUnder pages through a prefix in bytewise order, the prefix itself fir
   assert.deepEqual(first.map((f) => f.name), ['a', 'a/x', 'a/y']);
   assert.deepEqual(s.localUnder('f', 'a', 'a/y', 2).map((f) => f.name), ['a/z/q']);
   assert.deepEqual(s.localUnder('f', '', '', 100).map((f) => f.name), ['a', 'a.b', 'a/x', 'a/y', 'a/z/q', 'ab', 'b']);
+  assert.deepEqual(s.namesUnder('f', 'a', '', 10), ['a', 'a/x', 'a/y', 'a/z/q'].map((name) => ({ name, deleted: false })));
+  assert.deepEqual([...s.briefChildren('f', 'a').keys()].sort(), ['a/x', 'a/y']);
+  assert.deepEqual([...s.briefChildren('f', '').keys()].sort(), ['a', 'a.b', 'ab', 'b']);
 });
 
 test('dropping a folder removes its rows and counters and forgets its sequence', async (t) => {
