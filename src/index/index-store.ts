@@ -3,7 +3,7 @@ import { summarize, type Bucket, type FolderCounts } from './counts.js';
 import { openDatabase, type Database, type Statement } from './db.js';
 import { globalFlags, type Candidate } from './global.js';
 import { applyMigrations } from './migrate.js';
-import { FILE_COLUMNS, fileParams, rowToFile, type FileRow } from './rows.js';
+import { FILE_COLUMNS, brief, fileParams, rowToFile, type BriefRecord, type BriefRow, type FileRow } from './rows.js';
 
 /** The local device's row in `devices` (Syncthing's LocalDeviceID). */
 export const LOCAL_DEVICE = 1;
@@ -22,9 +22,6 @@ export interface TreeRow {
   modifiedNs: bigint;
 }
 
-/** The fields of a local record that change detection compares. */
-export type BriefRecord = Pick<FileInfo, 'type' | 'size' | 'modifiedNs' | 'permissions' | 'noPermissions' | 'deleted' | 'localFlags' | 'symlinkTarget'>;
-
 /** What one batch write did. */
 export interface UpdateResult {
   /** The folder's local sequence after the write. */
@@ -37,6 +34,8 @@ export interface UpdateResult {
  * lives in this room. Writes are one IMMEDIATE transaction per batch; the callers keep batches
  * bounded so a big scan never holds the write lock for long.
  */
+export type { BriefRecord };
+
 export class IndexStore {
   private readonly folderIdx = new Map<string, number>();
   private readonly s: Record<string, Statement>;
@@ -330,30 +329,6 @@ export class IndexStore {
   collectGarbage(): void {
     this.s.gcBlocklists!.run();
   }
-}
-
-interface BriefRow {
-  type: bigint;
-  size: bigint;
-  modified_ns: bigint;
-  permissions: bigint;
-  no_permissions: bigint;
-  deleted: bigint;
-  local_flags: bigint;
-  symlink_target: string;
-}
-
-function brief(r: BriefRow): BriefRecord {
-  return {
-    type: Number(r.type),
-    size: Number(r.size),
-    modifiedNs: r.modified_ns,
-    permissions: Number(r.permissions),
-    noPermissions: r.no_permissions !== 0n,
-    deleted: r.deleted !== 0n,
-    localFlags: Number(r.local_flags),
-    symlinkTarget: r.symlink_target,
-  };
 }
 
 function treeRow(r: { name: string; type: bigint; size: bigint; modified_ns: bigint }): TreeRow {

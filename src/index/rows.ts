@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { formatVersion, parseVersion, type FileInfo } from '../shared/file-info.js';
 
 /** A files row as better-sqlite3 returns it with safe integers on (every integer is a bigint). */
@@ -28,10 +27,13 @@ export const FILE_COLUMNS =
 
 const EMPTY = new Uint8Array(0);
 
-export function rowToFile(r: FileRow): FileInfo {
+/** The columns change detection compares. */
+export type BriefRow = Pick<FileRow, 'type' | 'size' | 'modified_ns' | 'permissions' | 'no_permissions' | 'deleted' | 'local_flags' | 'symlink_target'>;
+/** The fields of a local record that change detection compares. */
+export type BriefRecord = Pick<FileInfo, 'type' | 'size' | 'modifiedNs' | 'permissions' | 'noPermissions' | 'deleted' | 'localFlags' | 'symlinkTarget'>;
+
+export function brief(r: BriefRow): BriefRecord {
   return {
-    name: r.name,
-    sequence: Number(r.sequence),
     type: Number(r.type),
     size: Number(r.size),
     modifiedNs: r.modified_ns,
@@ -39,13 +41,21 @@ export function rowToFile(r: FileRow): FileInfo {
     noPermissions: r.no_permissions !== 0n,
     deleted: r.deleted !== 0n,
     localFlags: Number(r.local_flags),
+    symlinkTarget: r.symlink_target,
+  };
+}
+
+export function rowToFile(r: FileRow): FileInfo {
+  return {
+    ...brief(r),
+    name: r.name,
+    sequence: Number(r.sequence),
     version: parseVersion(r.version),
     modifiedBy: r.modified_by,
     blockSize: Number(r.block_size),
     blockHashes: r.block_hashes ? new Uint8Array(r.block_hashes) : EMPTY,
     blocksHash: r.blocks_hash ? new Uint8Array(r.blocks_hash) : undefined,
     previousBlocksHash: r.previous_blocks_hash ? new Uint8Array(r.previous_blocks_hash) : undefined,
-    symlinkTarget: r.symlink_target,
     inodeChangeNs: r.inode_change_ns,
   };
 }
@@ -74,9 +84,4 @@ export function fileParams(folderIdx: number, deviceIdx: number, f: FileInfo, se
     f.symlinkTarget,
     f.inodeChangeNs,
   ];
-}
-
-/** SHA-256 over the concatenated block hashes (Syncthing's BlocksHash). */
-export function blocksHashOf(blockHashes: Uint8Array): Uint8Array | undefined {
-  return blockHashes.length ? new Uint8Array(createHash('sha256').update(blockHashes).digest()) : undefined;
 }

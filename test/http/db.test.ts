@@ -205,6 +205,14 @@ test('folder path missing, not a directory, marker missing: error state, scan an
   assert.equal((await scan(s, 'f')).status, 200);
   assert.equal((await s.json('/rest/db/status?folder=f')).state, 'idle', 'recovers once the marker is back');
 
+  // An indexed folder whose root is gone (an unmounted disk): error, and nothing recorded as deleted.
+  await fs.rename(root, root + '.away');
+  r = await scan(s, 'f');
+  assert.deepEqual([r.status, await r.text()], [500, 'folder path missing\n']);
+  assert.equal((await s.json('/rest/db/status?folder=f')).localFiles, 1);
+  await fs.rename(root + '.away', root);
+  assert.equal((await scan(s, 'f')).status, 200);
+
   await fs.writeFile(path.join(dir, 'plainfile'), 'x');
   await s.req('/rest/config/folders', { method: 'POST', body: JSON.stringify({ id: 'g', path: path.join(dir, 'plainfile') }) });
   r = await scan(s, 'g');
@@ -286,4 +294,17 @@ test('a file that changes while it is hashed is recorded as an error or indexed 
   const final = (await s.json('/rest/db/file?folder=f&file=growing.bin')) as { local: { size: number } };
   assert.equal(final.local.size, (await fs.stat(big)).size);
   assert.equal((await s.json('/rest/folder/errors?folder=f')).errors, null, 'the error clears on the next scan');
+});
+
+test('rescanIntervalS schedules scans by itself (with Syncthing\'s ±25 % jitter)', async (t) => {
+  const { s, root, add } = await setup(t, { rescanIntervalS: 1 });
+  await add();
+  await write(root, 'later.txt', 'appears without a scan request');
+  const end = Date.now() + 5000;
+  let status = 404;
+  while (Date.now() < end && status !== 200) {
+    await new Promise((r) => setTimeout(r, 100));
+    status = (await s.req('/rest/db/file?folder=f&file=later.txt')).status;
+  }
+  assert.equal(status, 200);
 });
