@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadOrCreateIdentity } from './auth/certificate.js';
 import { hashPassword } from './auth/password.js';
 import { readConfigText } from './config/config-store.js';
-import { writeFileAtomic } from './config/atomic-write.js';
+import { writeFileAtomic } from './shared/atomic-write.js';
 import { generateConfig } from './config/generate.js';
 import { prepareConfig } from './config/prepare.js';
 import { parseConfigXml, serializeConfigXml } from './config/xml.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import type { EventSink } from '../events/types.js';
 import { AppError } from '../shared/errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../shared/atomic-write.js';
 import { prepareConfig } from './prepare.js';
 import { serializeConfigXml, type XmlExtras } from './xml.js';
 import type { Configuration } from './types.js';

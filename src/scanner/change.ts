@@ -76,3 +76,8 @@ export function deletedRecord(cur: FileInfo, shortId: string, nowS: number, nowN
     sequence: 0,
   };
 }
+
+/** A record that a pattern now ignores: flagged Ignored, size 0, no blocks, the version kept (spec index §2.7). */
+export function ignoredRecord(cur: FileInfo): FileInfo {
+  return { ...cur, localFlags: Flag.Ignored, size: 0, blockSize: 0, blockHashes: NONE, blocksHash: undefined, sequence: 0 };
+}

@@ -43,15 +43,6 @@ export function loadIgnores(root: string): LoadedIgnores {
   }
 }
 
-/** The patterns of lines as they would be saved (used to check a POST before writing). */
-export function parseIgnoreLines(lines: string[], root: string): { patterns: Pattern[]; error?: string } {
-  try {
-    return { patterns: parseLines(lines, root, root, new Set(), new Set([path.join(root, '.stignore')]), new Map()) };
-  } catch (err) {
-    return { patterns: [], error: `parse error: ${(err as Error).message}` };
-  }
-}
-
 function decode(buf: Buffer, name: string): string {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
   if (text.includes('\uFFFD') && !buf.includes(Buffer.from('\uFFFD'))) throw new IgnoreSyntaxError(`${name} is not valid UTF-8`);

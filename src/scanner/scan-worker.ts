@@ -5,6 +5,7 @@ import { isUtf8 } from 'node:buffer';
 import { parentPort } from 'node:worker_threads';
 import { blockSizeWithHysteresis } from './block-size.js';
 import { isInternal, isTemporary } from './names.js';
+import { IgnoreMatcher } from './ignore-pattern.js';
 import type { HashRequestFile, HashResult, WalkEntry, WalkError, WalkRequest, WorkerReply, WorkerRequest } from './walk-types.js';
 
 /**
@@ -45,22 +46,24 @@ function walk(id: number, req: WalkRequest): void {
     flush();
   };
 
-  const visit = (rel: string): boolean => {
+  const matcher = new IgnoreMatcher(req.ignore);
+
+  /** lstat of one item as a WalkEntry; undefined for what is not indexed (gone, special, temporary). */
+  const stat = (rel: string): WalkEntry | undefined => {
     const abs = path.join(req.root, rel);
     let st: fs.BigIntStats;
     try {
       st = fs.lstatSync(abs, { bigint: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') fail(rel, `scan: ${errText(e)}`);
-      return false;
+      return undefined;
     }
     const kind = kindOf(st);
-    if (kind === undefined) return false;
-    const base = path.basename(rel);
-    if (isTemporary(base)) {
+    if (kind === undefined) return undefined;
+    if (isTemporary(path.basename(rel))) {
       const ageH = (req.nowMs - Number(st.mtimeMs)) / 3_600_000;
       if (kind === 0 && req.keepTemporariesH > 0 && ageH > req.keepTemporariesH) fs.rmSync(abs, { force: true });
-      return false;
+      return undefined;
     }
     const e: WalkEntry = { name: rel, kind, size: kind === 0 ? Number(st.size) : 0, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, mode: Number(st.mode & 0o7777n) };
     if (kind === 4) {
@@ -68,15 +71,36 @@ function walk(id: number, req: WalkRequest): void {
         e.target = fs.readlinkSync(abs);
       } catch (err) {
         fail(rel, `scan: ${errText(err)}`);
-        return false;
+        return undefined;
       }
+    }
+    return e;
+  };
+
+  /**
+   * Ignored items are not reported. An ignored directory is still walked when a later negated
+   * pattern could match inside it; if something inside turns out included, the ignored
+   * directories above it are reported first, so the included item has its parents in the index.
+   */
+  const consider = (rel: string, pending: { e: WalkEntry; done: boolean }[]): void => {
+    const e = stat(rel);
+    if (!e) return;
+    const m = matcher.match(rel);
+    if (m.ignored) {
+      if (e.kind === 1 && !m.canSkipDir) readDir(rel, [...pending, { e, done: false }]);
+      return;
+    }
+    for (const p of pending) {
+      if (p.done) continue;
+      p.done = true;
+      entries.push(p.e);
     }
     entries.push(e);
     flush();
-    return kind === 1;
+    if (e.kind === 1) readDir(rel, []);
   };
 
-  const readDir = (rel: string): void => {
+  const readDir = (rel: string, pending: { e: WalkEntry; done: boolean }[]): void => {
     let names: Buffer[];
     try {
       names = fs.readdirSync(path.join(req.root, rel), { encoding: 'buffer' });
@@ -112,12 +136,12 @@ function walk(id: number, req: WalkRequest): void {
         name = nfc;
         child = rel ? `${rel}/${name}` : name;
       }
-      if (visit(child)) readDir(child);
+      consider(child, pending);
     }
   };
 
-  if (req.sub === '') readDir('');
-  else if (!traversesLink(req.root, req.sub) && visit(req.sub)) readDir(req.sub);
+  if (req.sub === '') readDir('', []);
+  else if (!traversesLink(req.root, req.sub)) consider(req.sub, []);
   flush(true);
   post({ op: 'walked', id });
 }

@@ -1,12 +1,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { FileType, type FileInfo } from '../shared/file-info.js';
+import { FileType, Flag, type FileInfo } from '../shared/file-info.js';
 import { blockSizeWithHysteresis } from './block-size.js';
-import { deletedRecord, nextVersion, recordFor, unchanged, type Brief, type ScanFlags } from './change.js';
+import { deletedRecord, ignoredRecord, nextVersion, recordFor, unchanged, type Brief, type ScanFlags } from './change.js';
 import { windowsNameProblem } from './names.js';
 import type { ScanPool } from './worker-pool.js';
 import type { HashRequestFile, WalkEntry } from './walk-types.js';
+import { IgnoreMatcher, type Pattern } from './ignore-pattern.js';
 
 /** What the scanner reads of the index (it never sees the database itself). */
 export interface CurrentFiler {
@@ -26,6 +27,8 @@ export interface ScanError {
 
 export interface ScanRequest extends ScanFlags {
   root: string;
+  /** The folder's ignore patterns ([] for none). */
+  ignore: Pattern[];
   /** Sub paths to scan ("" or none = the whole folder). */
   subs: string[];
   autoNormalize: boolean;
@@ -240,13 +243,15 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
   const subs = unifySubs(req.subs, current);
   for (const sub of subs) {
     if (req.signal?.aborted) break;
-    await pool.walk({ root: req.root, sub, autoNormalize: req.autoNormalize, keepTemporariesH: req.keepTemporariesH, nowMs: req.nowMs() }, onEntries);
+    await pool.walk({ root: req.root, sub, ignore: req.ignore, autoNormalize: req.autoNormalize, keepTemporariesH: req.keepTemporariesH, nowMs: req.nowMs() }, onEntries);
   }
   progress.walkDone = true;
   if (inflight > 0 || queued() > 0) await new Promise<void>((r) => (drained = r));
   await flush();
 
-  // Pass 2: what the index has under the scanned paths but the walk did not find.
+  // Pass 2: what the index has under the scanned paths but the walk did not find: gone (deleted)
+  // or newly ignored (flagged, version kept, no LocalChangeDetected).
+  const matcher = new IgnoreMatcher(req.ignore);
   for (const sub of subs) {
     let after = '';
     for (;;) {
@@ -254,7 +259,13 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
       const page = current.namesUnder(sub, after, 1000);
       if (page.length === 0) break;
       for (const { name, deleted } of page) {
-        if (deleted || seen.has(name) || deletedByRename.has(name)) continue;
+        if (seen.has(name) || deletedByRename.has(name)) continue;
+        if (matcher.match(name).ignored) {
+          const rec = current.get(name);
+          if (rec && !(rec.localFlags & Flag.Ignored)) await add(ignoredRecord(rec));
+          continue;
+        }
+        if (deleted) continue;
         const rec = current.get(name);
         if (rec && (await isGone(path.join(req.root, name)))) await add(deletedRecord(rec, req.shortId, nowS(), nowNs(), req));
       }

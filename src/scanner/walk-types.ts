@@ -1,3 +1,5 @@
+import type { Pattern } from './ignore-pattern.js';
+
 /** What the scan worker reports about one directory entry (an lstat, never following links). */
 export interface WalkEntry {
   name: string;
@@ -17,6 +19,8 @@ export interface WalkError {
 
 export interface WalkRequest {
   root: string;
+  /** The folder's expanded ignore patterns (plain data, compiled again in the worker). */
+  ignore: Pattern[];
   sub: string;
   autoNormalize: boolean;
   /** Temporary files older than this are removed (hours; 0 keeps them). */

@@ -4,6 +4,8 @@ import type { FolderConfiguration } from '../config/types.js';
 import type { EventSink } from '../events/types.js';
 import type { IndexStore } from '../index/index-store.js';
 import { scanFolder, type ScanError, type ScanProgress } from '../scanner/scan.js';
+import { ignoresChanged, loadIgnores, type LoadedIgnores } from '../scanner/ignore-file.js';
+import type { Pattern } from '../scanner/ignore-pattern.js';
 import type { ScanPool } from '../scanner/worker-pool.js';
 import type { Clock, Timer } from '../shared/clock.js';
 import { AppError, messageOf } from '../shared/errors.js';
@@ -47,6 +49,7 @@ export class FolderRunner {
   private stopped = false;
   private readonly abort = new AbortController();
   private firstStateChange = true;
+  private ignores?: LoadedIgnores;
 
   constructor(
     readonly cfg: Readonly<FolderConfiguration>,
@@ -122,10 +125,30 @@ export class FolderRunner {
     if (!(await fs.stat(marker).catch(() => undefined))) throw new AppError('internal', MARKER_MISSING);
   }
 
+  /** The folder's ignores, read again when .stignore or an included file changed (none for receive-encrypted folders). */
+  currentIgnores(): LoadedIgnores | undefined {
+    if (this.cfg.type === 'receiveencrypted') return undefined;
+    if (ignoresChanged(this.root, this.ignores)) this.ignores = loadIgnores(this.root);
+    return this.ignores;
+  }
+
+  /** True when .stignore holds at least one pattern line (the summary's ignorePatterns). */
+  get hasIgnorePatterns(): boolean {
+    return (this.ignores?.lines ?? []).some((l) => l.trim() !== '' && !l.trim().startsWith('//'));
+  }
+
   private async runScan(subs: string[]): Promise<void> {
     if (this.stopped) throw new AppError('internal', 'folder is not running');
+    let ignore: Pattern[];
     try {
       await this.healthCheck();
+      const before = this.ignores?.hash;
+      const loaded = this.currentIgnores();
+      // A parse error stops the scan: nothing is indexed or deleted because of a broken .stignore.
+      if (loaded?.error) throw new AppError('internal', `loading ignores: ${loaded.error}`);
+      ignore = loaded?.patterns ?? [];
+      // Changed ignores can change what is indexed anywhere in the folder: scan all of it.
+      if (before !== undefined && loaded && loaded.hash !== before) subs = [];
     } catch (err) {
       this.setState('error', messageOf(err));
       this.scheduleNext();
@@ -151,6 +174,7 @@ export class FolderRunner {
         },
         {
           root: this.root,
+          ignore,
           subs,
           ignorePerms: this.cfg.ignorePerms,
           folderFlags: this.cfg.type === 'receiveonly' || this.cfg.type === 'receiveencrypted' ? Flag.ReceiveOnly : 0,

@@ -13,6 +13,9 @@ import { AppError } from '../shared/errors.js';
 import { Flag, type FileInfo } from '../shared/file-info.js';
 import type { Logger } from '../shared/logger.js';
 import { FolderRunner } from './folder-runner.js';
+import { loadIgnores } from '../scanner/ignore-file.js';
+import { writeFileAtomic } from '../shared/atomic-write.js';
+import { expandTilde } from '../shared/paths.js';
 import { emptySummary, folderSummary } from './folder-summary.js';
 import { cleanRelPath } from './rel-path.js';
 import { Semaphore } from './semaphore.js';
@@ -131,10 +134,50 @@ export class FolderService {
         for (const [id, f] of after) {
           const old = before.get(id);
           if (old && JSON.stringify(old) === JSON.stringify(f)) continue;
+          if (!old) await this.writeDefaultIgnores(f, next.defaults.ignores.lines);
           if (!f.paused) this.startRunner(f);
         }
       },
     };
+  }
+
+  /** A new folder without a .stignore gets defaults.ignores, as Syncthing gives it. */
+  private async writeDefaultIgnores(f: Readonly<FolderConfiguration>, lines: readonly string[]): Promise<void> {
+    if (lines.length === 0 || f.type === 'receiveencrypted') return;
+    const file = path.join(expandTilde(f.path), '.stignore');
+    if (await fs.stat(file).then(() => true, () => false)) return;
+    try {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await writeFileAtomic(file, lines.join('\n') + '\n', 0o644);
+    } catch (err) {
+      this.d.log.warn(`folder ${f.id}: writing default ignores: ${(err as Error).message}`);
+    }
+  }
+
+  /** GET /rest/db/ignores: the lines, the expanded patterns and any error (v2: 200 even for an unknown folder). */
+  ignores(id: string): { ignore: string[] | null; expanded: string[] | null; error: string | null } {
+    const f = this.d.config.current().folders.find((x) => x.id === id);
+    if (!f) return { ignore: null, expanded: null, error: `folder ${id} does not exist` };
+    if (f.type === 'receiveencrypted') return { ignore: null, expanded: null, error: null };
+    const loaded = this.runners.get(id)?.currentIgnores() ?? loadIgnores(expandTilde(f.path));
+    if (loaded.lines === undefined) return { ignore: null, expanded: null, error: loaded.error ?? null };
+    return { ignore: loaded.lines, expanded: loaded.patterns.map((p) => p.text), error: loaded.error ?? null };
+  }
+
+  /**
+   * POST /rest/db/ignores: writes .stignore atomically (no lines = no file), then rescans. Invalid
+   * patterns are still saved and reported, as Syncthing does; the folder then stays in error.
+   */
+  async setIgnores(id: string, lines: string[]): Promise<void> {
+    const f = this.folderCfg(id);
+    if (f.type === 'receiveencrypted') throw new AppError('invalid', 'ignores are not used in receive-encrypted folders');
+    const root = expandTilde(f.path);
+    const file = path.join(root, '.stignore');
+    await fs.mkdir(root, { recursive: true });
+    if (lines.length === 0) await fs.rm(file, { force: true });
+    else await writeFileAtomic(file, lines.join('\n') + '\n', 0o644);
+    const r = this.runners.get(id);
+    if (r) void r.scan([]).catch(() => undefined);
   }
 
   private folderCfg(id: string): Readonly<FolderConfiguration> {
@@ -168,7 +211,7 @@ export class FolderService {
       error: r.error,
       errors: r.scanErrors.length,
       sequence: this.d.index.sequence(id),
-      ignorePatterns: false,
+      ignorePatterns: r.hasIgnorePatterns,
       watchError: '',
     });
   }

@@ -6,11 +6,12 @@ import type { HttpDeps } from '../deps.js';
 import { fileInfoJson, treeJson } from '../file-info-json.js';
 import { goJsonBody } from '../go-json.js';
 import { HttpError } from '../http-error.js';
-import { query, queryAll, queryInt } from '../request.js';
+import { jsonBody, query, queryAll, queryInt } from '../request.js';
 import { sendEmpty, sendJson, sendText } from '../respond.js';
 import type { Route } from '../rest-router.js';
 
 // GET  /rest/db/status        folder
+// GET,POST /rest/db/ignores   folder; POST body {"ignore": [lines]}
 // GET  /rest/db/file          folder file
 // GET  /rest/db/browse        folder [prefix] [dirsonly] [levels]
 // GET  /rest/db/completion    [folder] [device]
@@ -33,6 +34,9 @@ function statusFor<T>(fn: () => T, notFound: number): T {
     throw err;
   }
 }
+
+/** The ignores answer is a Go map: keys sorted. */
+const sortedIgnores = (r: { ignore: string[] | null; expanded: string[] | null; error: string | null }) => ({ error: r.error, expanded: r.expanded, ignore: r.ignore });
 
 export function dbRoutes(d: HttpDeps): Route[] {
   const f = d.folders;
@@ -131,6 +135,22 @@ export function dbRoutes(d: HttpDeps): Route[] {
     // With no peers nothing is needed, so an override has nothing to do; Syncthing answers 200 whatever the folder.
     { method: 'POST', path: '/rest/db/override', handler: (ctx) => sendEmpty(ctx) },
     { method: 'POST', path: '/rest/db/revert', handler: (ctx) => sendEmpty(ctx) },
+    { method: 'GET', path: '/rest/db/ignores', handler: (ctx) => sendJson(ctx, sortedIgnores(f.ignores(folder(ctx)))) },
+    {
+      method: 'POST',
+      path: '/rest/db/ignores',
+      handler: async (ctx) => {
+        const body = jsonBody(ctx);
+        const lines = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>).ignore ?? (body as Record<string, unknown>).Ignore : undefined;
+        if (!Array.isArray(lines) || !lines.every((l) => typeof l === 'string')) throw new HttpError(400, 'json: body must be {"ignore": [lines]}');
+        try {
+          await f.setIgnores(folder(ctx), lines);
+        } catch (err) {
+          throw new HttpError(500, (err as Error).message);
+        }
+        sendJson(ctx, sortedIgnores(f.ignores(folder(ctx))));
+      },
+    },
     { method: 'GET', path: '/rest/folder/errors', handler: errorsPage },
     { method: 'GET', path: '/rest/folder/pullerrors', handler: errorsPage },
     {
