@@ -55,6 +55,7 @@ const record = (workload: string, unit: string, who: Server['name'], v: number, 
   r[who].push(v);
   rows.set(workload, r);
 };
+// `ignores` runs only when asked for: it scans the tree twice more.
 const want = (name: string) => !values.only || values.only === name;
 
 console.error(`bench: preparing ${N} small files and ${BIG.count} × ${BIG.mib} MiB in ${lab}`);
@@ -109,6 +110,35 @@ async function hashWorkload(start: (home: string) => Promise<Server>, who: Serve
   }
 }
 
+/** 50 realistic .stignore lines that match little of the tree: the cost is the matching itself. */
+const IGNORE_LINES = [
+  '// typical ignores', '*.tmp', '*.swp', '*~', '.DS_Store', '(?d)Thumbs.db', '(?i)desktop.ini', 'node_modules', '.git', '/build', 'dist/',
+  '*.o', '*.obj', '*.pyc', '__pycache__', '.cache', '.npm', '.venv', 'target/', '*.class', '*.log', '/tmp', '**/coverage/**', '*.bak',
+  '!important.bak', '*.part', '*.crdownload', '~$*', '.~lock.*#', '*.kate-swp', '.Trash-*', '$RECYCLE.BIN', 'System Volume Information',
+  '(?d).AppleDouble', '._*', '.Spotlight-V100', '.fseventsd', '*.iml', '.idea', '.vscode', '*.sublime-workspace', 'Cache*', '*.lock',
+  'vendor/bundle', '/d09/s99/f09999*.txt', 'd0[0-9]/s9[5-9]/*.nope', '{a,b,c}.xyz', '**/*.mp3', '!/d00/keep', 'f0000[0-3].txt',
+];
+
+async function ignoreWorkload(start: (home: string) => Promise<Server>, who: Server['name'], round: number): Promise<void> {
+  fs.rmSync(path.join(tree, '.stignore'), { force: true }); // a killed earlier run may have left one
+  for (const withIgnores of [false, true]) {
+    const home = path.join(lab, `ihome-${who}-${round}-${withIgnores}`);
+    fs.rmSync(home, { recursive: true, force: true });
+    const file = path.join(tree, '.stignore');
+    if (withIgnores) fs.writeFileSync(file, IGNORE_LINES.join('\n') + '\n');
+    const s = await start(home);
+    try {
+      // /d09/s99/f09999*.txt ignores ten files of the 100,000-file tree (none of the 10,000-file one).
+      const t = await addAndWait(s, 'tree', tree, withIgnores && N === 100_000 ? N - 10 : N);
+      record(withIgnores ? `initial scan, ${N} files, 50-line .stignore` : `initial scan, ${N} files, no .stignore`, 's', who, t, withIgnores ? '≤ 1.1× without' : '—');
+    } finally {
+      await s.stop();
+      fs.rmSync(file, { force: true });
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  }
+}
+
 const servers: [Server['name'], (home: string) => Promise<Server>][] = [['synchro', (h) => startSynchro(h)]];
 if (withRef) servers.push(['syncthing', (h) => startSyncthing(h)]);
 
@@ -118,6 +148,7 @@ for (let round = 0; round < rounds; round++) {
   for (const [who, start] of order) {
     if (['scan', 'rss', 'rescan', 'status', 'browse', 'restart'].some(want)) await treeWorkloads(start, who, round);
     if (want('hash')) await hashWorkload(start, who, round);
+    if (values.only === 'ignores') await ignoreWorkload(start, who, round);
   }
 }
 

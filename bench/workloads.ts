@@ -54,6 +54,7 @@ export async function addAndWait(s: Server, id: string, dir: string, files: numb
   for (;;) {
     const st = await status(s, id);
     if (st.state === 'idle' && st.localFiles >= files) return now() - t0;
+    if (st.state === 'error') throw new Error(`${s.name}: ${id} is in error: ${(st as { error?: string }).error}`);
     if (now() - t0 > limitS) throw new Error(`${s.name}: ${id} not idle after ${limitS} s`);
     await sleep(50);
   }

@@ -207,3 +207,23 @@ test('a home written by Synchro is accepted by Syncthing: same device ID, same f
     await done();
   }
 });
+
+test('GET/POST /rest/db/ignores answer as Syncthing does for the same .stignore', opts, async () => {
+  const { dir, cleanup: done } = await tempDir();
+  try {
+    const lines = ['// comment', '*.log', 'build/', '!/photos/keep.jpg', '/photos', '(?d)(?i)**/Thumbs.db', '#include more', 'foo[bar'];
+    const results: unknown[] = [];
+    for (const [base, key, name] of [[ours.base, ours.apiKey, 'ours'], [ref.base, ref.apiKey, 'ref']] as const) {
+      const root = path.join(dir, name);
+      await fs.mkdir(root, { recursive: true });
+      await fs.writeFile(path.join(root, 'more'), 'extra\n*.tmp\n');
+      await get(base, key, '/rest/config/folders', { method: 'POST', body: JSON.stringify({ id: 'ign', path: root, fsWatcherEnabled: false }) });
+      const good = await get(base, key, '/rest/db/ignores?folder=ign', { method: 'POST', body: JSON.stringify({ ignore: lines.slice(0, -1) }) });
+      const bad = await get(base, key, '/rest/db/ignores?folder=ign', { method: 'POST', body: JSON.stringify({ ignore: lines }) });
+      results.push([good.status, JSON.parse(good.text), bad.status, JSON.parse(bad.text).ignore, JSON.parse(bad.text).error !== null]);
+    }
+    assert.deepEqual(results[0], results[1]);
+  } finally {
+    await done();
+  }
+});
