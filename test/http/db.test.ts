@@ -2,21 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { startServer, type TestServer } from '../support/test-server.js';
-import { tempDir } from '../support/temp-dir.js';
-import { addFolder, localCounts, scan, waitForEvent, walkCounts, write } from '../support/folder-helpers.js';
-
-async function setup(t: { after: (fn: () => Promise<void>) => void }, extra: Record<string, unknown> = {}) {
-  const s = await startServer();
-  const { dir, cleanup } = await tempDir();
-  t.after(async () => {
-    await s.stop();
-    await cleanup();
-  });
-  const root = path.join(dir, 'f');
-  await fs.mkdir(root);
-  return { s, root, dir, add: () => addFolder(s, 'f', root, extra) };
-}
+import type { TestServer } from '../support/test-server.js';
+import { folderSetup as setup, addFolder, localCounts, scan, waitForEvent, walkCounts, write } from '../support/folder-helpers.js';
 
 const matchesDisk = async (s: TestServer, root: string, step: string) => assert.deepEqual(await localCounts(s, 'f'), await walkCounts(root), step);
 

@@ -2,30 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { startServer } from '../support/test-server.js';
-import { tempDir } from '../support/temp-dir.js';
-import { addFolder, localCounts, scan, walkCounts, write } from '../support/folder-helpers.js';
+import type { TestServer } from '../support/test-server.js';
+import { folderSetup as setup, addFolder, localCounts, scan, walkCounts, write } from '../support/folder-helpers.js';
 
-async function setup(t: { after: (fn: () => Promise<void>) => void }) {
-  const s = await startServer();
-  const { dir, cleanup } = await tempDir();
-  t.after(async () => {
-    await s.stop();
-    await cleanup();
-  });
-  const root = path.join(dir, 'f');
-  await fs.mkdir(root);
-  return { s, root, dir };
-}
-
-const post = (s: Awaited<ReturnType<typeof setup>>['s'], lines: unknown) => s.req('/rest/db/ignores?folder=f', { method: 'POST', body: JSON.stringify(lines) });
-const indexed = async (s: Awaited<ReturnType<typeof setup>>['s'], name: string) => {
+const post = (s: TestServer, lines: unknown) => s.req('/rest/db/ignores?folder=f', { method: 'POST', body: JSON.stringify(lines) });
+const indexed = async (s: TestServer, name: string) => {
   const r = await s.req(`/rest/db/file?folder=f&file=${encodeURIComponent(name)}`);
   if (r.status !== 200) return 'absent';
   const j = (await r.json()) as { local: { deleted: boolean; ignored: boolean } };
   return j.local.deleted ? 'deleted' : j.local.ignored ? 'ignored' : 'indexed';
 };
-const settle = async (s: Awaited<ReturnType<typeof setup>>['s']) => {
+const settle = async (s: TestServer) => {
   // POST /rest/db/ignores starts a scan; a synchronous scan queues behind it.
   assert.equal((await scan(s, 'f')).status, 200);
 };

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { TestServer } from './test-server.js';
+import { startServer, type TestServer } from './test-server.js';
+import { tempDir } from './temp-dir.js';
 
 /** What a fresh walk of a folder finds (the .stfolder marker and other root internals left out). */
 export async function walkCounts(root: string): Promise<{ files: number; directories: number; symlinks: number; bytes: number }> {
@@ -57,4 +58,17 @@ export async function waitForEvent(s: TestServer, type: string, pred: (e: any) =
     if (evs.length) since = evs.at(-1).id;
   }
   throw new Error(`no ${type} event within ${ms} ms`);
+}
+
+/** A server and an empty folder directory `<tmp>/f`, both removed after the test; `add()` adds it as folder "f". */
+export async function folderSetup(t: { after: (fn: () => Promise<void>) => void }, extra: Record<string, unknown> = {}) {
+  const s = await startServer();
+  const { dir, cleanup } = await tempDir();
+  t.after(async () => {
+    await s.stop();
+    await cleanup();
+  });
+  const root = path.join(dir, 'f');
+  await fs.mkdir(root);
+  return { s, root, dir, add: () => addFolder(s, 'f', root, extra) };
 }
