@@ -128,3 +128,13 @@ test('defaults.ignores are written into a new folder that has no .stignore', asy
   await s.req('/rest/config/folders', { method: 'POST', body: JSON.stringify({ id: 'g', path: other }) });
   assert.equal(await fs.readFile(path.join(other, '.stignore'), 'utf8'), 'mine\n', 'an existing .stignore is kept');
 });
+
+test('spec §4.6 rows 52–53: temporary names are never indexed; .stfolder/.stignore/.stversions are special only at the root', async (t) => {
+  const { s, root } = await setup(t);
+  for (const f of ['.syncthing.a.tmp', 'sub/~syncthing~b.tmp', 'sub/.stignore', 'sub/.stfolder', 'sub/.stversions/y', '.stversions/old~20240101-000000.txt']) await write(root, f, 'x');
+  await addFolder(s, 'f', root);
+  assert.equal(await indexed(s, '.syncthing.a.tmp'), 'absent');
+  assert.equal(await indexed(s, 'sub/~syncthing~b.tmp'), 'absent');
+  assert.equal(await indexed(s, '.stversions/old~20240101-000000.txt'), 'absent');
+  for (const f of ['sub/.stignore', 'sub/.stfolder', 'sub/.stversions/y']) assert.equal(await indexed(s, f), 'indexed', f);
+});
