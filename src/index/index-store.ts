@@ -92,11 +92,6 @@ export class IndexStore {
         true,
       ),
       availability: prep(`SELECT d.device_id FROM files f JOIN devices d ON d.idx = f.device_idx WHERE f.folder_idx = ? AND f.name = ? AND f.device_idx <> ${LOCAL_DEVICE}`),
-      localPage: prep(
-        `SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = ? AND f.device_idx = ? AND f.name > ? AND f.name < ? ORDER BY f.name LIMIT ?`,
-        true,
-      ),
-      localExact: prep(`SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = ? AND f.device_idx = ? AND f.name = ?`, true),
       counts: prep('SELECT device_idx, type, local_flags, deleted, count, size FROM counts WHERE folder_idx = ? AND count <> 0'),
       children: prep(
         `SELECT name, type, size, modified_ns FROM files INDEXED BY files_by_parent WHERE folder_idx = ? AND parent = ? AND deleted = 0
@@ -123,7 +118,6 @@ export class IndexStore {
         `SELECT f.name, f.size FROM files f INDEXED BY files_by_blocks
          WHERE f.blocks_hash = ? AND f.folder_idx = ? AND f.device_idx = ? AND f.deleted = 0 AND f.name <> ? LIMIT ?`,
       ),
-      dropLocal: prep('DELETE FROM files WHERE folder_idx = ? AND device_idx = ? AND name = ?'),
       gcBlocklists: prep('DELETE FROM blocklists WHERE NOT EXISTS (SELECT 1 FROM files WHERE files.blocks_hash = blocklists.blocks_hash)'),
     };
   }
@@ -187,7 +181,10 @@ export class IndexStore {
     return out;
   }
 
-  /** Names (and whether deleted) of the local records at and under `prefix`, in name order, paged like localUnder. */
+  /**
+   * Names (and whether deleted) of the local records at `prefix` and under `prefix/` ("" = all), in
+   * bytewise name order, `limit` at a time after `after`: what pass 2 of a scan walks.
+   */
   namesUnder(folder: string, prefix: string, after: string, limit: number): { name: string; deleted: boolean }[] {
     const fi = this.idx(folder);
     const out: { name: string; deleted: boolean }[] = [];
@@ -237,37 +234,12 @@ export class IndexStore {
     return run.immediate();
   }
 
-  /** Removes local records outright (no deleted record is kept). */
-  dropLocal(folder: string, names: string[]): void {
-    const fi = this.idx(folder);
-    this.db.transaction(() => {
-      for (const n of names) this.s.dropLocal!.run(fi, LOCAL_DEVICE, n);
-    }).immediate();
-  }
-
   private recalcGlobal(fi: number, name: string): void {
     const rows = (this.s.candidates!.all(fi, name) as { id: bigint; device_idx: bigint; version: string; deleted: bigint; local_flags: bigint; modified_ns: bigint }[]).map(
       (r): Candidate => ({ id: Number(r.id), device: Number(r.device_idx), version: r.version, deleted: r.deleted !== 0n, flags: Number(r.local_flags), modifiedNs: r.modified_ns }),
     );
     const want = globalFlags(rows, LOCAL_DEVICE);
     for (const c of rows) if (want.get(c.id) !== c.flags) this.s.setFlags!.run(want.get(c.id), c.id);
-  }
-
-  /**
-   * Local records whose names are `prefix` itself or under `prefix/` ("" = all), in bytewise name
-   * order, `limit` at a time after `after`. Without block lists (pass 2 does not need them).
-   */
-  localUnder(folder: string, prefix: string, after: string, limit: number): FileInfo[] {
-    const fi = this.idx(folder);
-    const out: FileInfo[] = [];
-    if (prefix !== '' && after === '') {
-      const self = this.s.localExact!.get(fi, LOCAL_DEVICE, prefix) as FileRow | undefined;
-      if (self) out.push(rowToFile(self));
-    }
-    const lo = prefix === '' ? after : after > prefix + '/' ? after : prefix + '/';
-    const hi = prefix === '' ? '\u{10FFFF}' : prefix + '0'; // '0' is the character after '/'
-    for (const r of this.s.localPage!.all(fi, LOCAL_DEVICE, lo, hi, limit) as FileRow[]) out.push(rowToFile(r));
-    return out;
   }
 
   /**

@@ -385,9 +385,4 @@ export class FolderService {
     return out;
   }
 
-  /** POST /rest/system/reset: forgets the index of one folder or of all of them (before a restart). */
-  resetIndex(id?: string): void {
-    const ids = id ? [id] : this.d.config.current().folders.map((f) => f.id);
-    for (const f of ids) this.d.index.dropFolder(f);
-  }
 }

@@ -53,14 +53,15 @@ test('counters follow inserts, replacements and flag changes exactly', async (t)
   assert.deepEqual([...s.getLocal('f', 'a')!.blockHashes], [...sha('a15')], 'block list stored and read back');
 });
 
-test('localUnder pages through a prefix in bytewise order, the prefix itself first', async (t) => {
+test('namesUnder pages through a prefix in bytewise order, the prefix itself first', async (t) => {
   const s = await store(t);
   s.updateLocal('f', ['a', 'a/x', 'a/y', 'a.b', 'a/z/q', 'ab', 'b'].map((n) => file(n, 1)));
-  assert.deepEqual(s.localUnder('f', 'a', '', 10).map((f) => f.name), ['a', 'a/x', 'a/y', 'a/z/q']);
-  const first = s.localUnder('f', 'a', '', 2);
-  assert.deepEqual(first.map((f) => f.name), ['a', 'a/x', 'a/y']);
-  assert.deepEqual(s.localUnder('f', 'a', 'a/y', 2).map((f) => f.name), ['a/z/q']);
-  assert.deepEqual(s.localUnder('f', '', '', 100).map((f) => f.name), ['a', 'a.b', 'a/x', 'a/y', 'a/z/q', 'ab', 'b']);
+  const names = (xs: { name: string }[]) => xs.map((f) => f.name);
+  assert.deepEqual(names(s.namesUnder('f', 'a', '', 10)), ['a', 'a/x', 'a/y', 'a/z/q']);
+  const first = s.namesUnder('f', 'a', '', 2);
+  assert.deepEqual(names(first), ['a', 'a/x', 'a/y']);
+  assert.deepEqual(names(s.namesUnder('f', 'a', 'a/y', 2)), ['a/z/q']);
+  assert.deepEqual(names(s.namesUnder('f', '', '', 100)), ['a', 'a.b', 'a/x', 'a/y', 'a/z/q', 'ab', 'b']);
   assert.deepEqual(s.namesUnder('f', 'a', '', 10), ['a', 'a/x', 'a/y', 'a/z/q'].map((name) => ({ name, deleted: false })));
   assert.deepEqual([...s.briefChildren('f', 'a').keys()].sort(), ['a/x', 'a/y']);
   assert.deepEqual([...s.briefChildren('f', '').keys()].sort(), ['a', 'a.b', 'ab', 'b']);
