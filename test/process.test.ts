@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { tempDir } from './support/temp-dir.js';
@@ -11,10 +11,12 @@ import { walkCounts } from './support/folder-helpers.js';
 
 const BIN = path.join(projectRoot, 'dist', 'main.js');
 
-async function serve(home: string, opts: { uid?: number; gid?: number } = {}): Promise<{ p: ChildProcess; base: string; key: string }> {
-  const p = spawn(process.execPath, [BIN, 'serve', '--home', home, '--gui-address', '127.0.0.1:0', '--no-default-folder'], {
+async function serve(home: string, opts: { uid?: number; gid?: number; wrap?: string[] } = {}): Promise<{ p: ChildProcess; base: string; key: string }> {
+  const { wrap = [], ...ids } = opts;
+  const argv = [...wrap, process.execPath, BIN, 'serve', '--home', home, '--gui-address', '127.0.0.1:0', '--no-default-folder'];
+  const p = spawn(argv[0]!, argv.slice(1), {
     env: { ...process.env, HOME: home },
-    ...opts,
+    ...ids,
   });
   let out = '';
   let err = '';
@@ -127,4 +129,35 @@ test('unreadable files and directories go to the folder\'s error list; the scan 
   assert.equal(st.errors, 2);
   assert.equal(st.state, 'idle');
   assert.equal(JSON.parse((await call('/rest/db/file?folder=u&file=open.txt')).body).local.size, 8);
+});
+
+// A user namespace has its own inotify limits, so one can be made tiny without touching the machine's.
+const tinyInotify = ['unshare', '--user', '--map-root-user', 'sh', '-c', 'echo 16 > /proc/sys/user/max_inotify_watches && exec "$0" "$@"'];
+const canLimitInotify = spawnSync(tinyInotify[0]!, [...tinyInotify.slice(1), 'true']).status === 0;
+
+test('a folder on which watching cannot start says which limit was hit, and is scanned all the same', { skip: canLimitInotify ? false : 'needs unprivileged user namespaces' }, async (t) => {
+  const { dir, cleanup } = await tempDir();
+  t.after(cleanup);
+  const root = path.join(dir, 'data');
+  for (let d = 0; d < 40; d++) {
+    await fs.mkdir(path.join(root, `d${d}`), { recursive: true });
+    await fs.writeFile(path.join(root, `d${d}`, 'f.txt'), `${d}`);
+  }
+  const s = await serve(path.join(dir, 'home'), { wrap: tinyInotify });
+  t.after(() => s.p.kill('SIGKILL'));
+  const call = api(s.base, s.key);
+  await call('/rest/config/folders', { method: 'POST', body: JSON.stringify({ id: 'w', path: root, fsWatcherEnabled: true }) });
+  let st: any;
+  for (let i = 0; i < 200; i++) {
+    st = JSON.parse((await call('/rest/db/status?folder=w')).body);
+    if (st.watchError && st.state === 'idle' && st.localFiles === 40) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(st.watchError, /max_user_watches/);
+  assert.match(st.watchError, /docs\.syncthing\.net\/users\/faq\.html#inotify-limits/);
+  assert.equal(st.localFiles, 40);
+  const evs = JSON.parse((await call('/rest/events?since=0&timeout=0')).body).filter((e: any) => e.type === 'FolderWatchStateChanged');
+  assert.deepEqual(evs.map((e: any) => e.data), [{ folder: 'w', to: st.watchError }]);
+  // The service stays up and keeps answering.
+  assert.equal((await call('/rest/system/ping')).status, 200);
 });

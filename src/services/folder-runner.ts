@@ -14,6 +14,7 @@ import type { Logger } from '../shared/logger.js';
 import { expandTilde } from '../shared/paths.js';
 import { releaseMemory } from '../shared/memory.js';
 import { emitBatchEvents } from './folder-events.js';
+import { FolderWatch } from './folder-watch.js';
 import type { Semaphore } from './semaphore.js';
 
 export type FolderState = 'idle' | 'scan-waiting' | 'scanning' | 'error';
@@ -33,9 +34,15 @@ export interface RunnerDeps {
   dirty(folder: string): void;
 }
 
+/** While the folder is in error its health is checked again after 1 s, doubling up to a minute. */
+const HEALTH_RETRY_FIRST_MS = 1000;
+const HEALTH_RETRY_MAX_MS = 60_000;
+/** Rescan interval while the watch has failed: changes must still be found within a minute. */
+const WATCHLESS_RESCAN_S = 60;
+
 /**
  * One configured, unpaused folder: its state machine, its scans (one at a time, later requests
- * queued behind the running one), its periodic rescans and the events they produce.
+ * queued behind the running one), its watch, its periodic rescans and the events they produce.
  */
 export class FolderRunner {
   state: FolderState = 'idle';
@@ -50,19 +57,38 @@ export class FolderRunner {
   private readonly abort = new AbortController();
   private firstStateChange = true;
   private ignores?: LoadedIgnores;
+  private healthRetryMs = HEALTH_RETRY_FIRST_MS;
+  private readonly watch?: FolderWatch;
 
   constructor(
     readonly cfg: Readonly<FolderConfiguration>,
     private readonly d: RunnerDeps,
   ) {
     this.stateChangedMs = Math.floor(d.clock.nowMs() / 1000) * 1000;
+    if (cfg.fsWatcherEnabled) {
+      this.watch = new FolderWatch({
+        folder: cfg,
+        root: this.root,
+        clock: d.clock,
+        log: d.log,
+        events: d.events,
+        ignores: () => this.currentIgnores(),
+        scan: (subs) => this.scan(subs),
+        changed: () => d.dirty(cfg.id),
+      });
+    }
+  }
+
+  /** Why watching failed ('' when it did not, or is off). */
+  get watchError(): string {
+    return this.watch?.error ?? '';
   }
 
   get root(): string {
     return expandTilde(this.cfg.path);
   }
 
-  /** Starts the schedule: a first scan at once, then every rescanIntervalS with Syncthing's jitter. */
+  /** Starts the schedule: a first full scan at once (the watch starts once the folder is healthy), then periodic rescans. */
   start(): void {
     void this.scan([]).catch(() => undefined);
   }
@@ -72,19 +98,30 @@ export class FolderRunner {
     this.abort.abort();
     if (this.timer) this.d.clock.clearTimeout(this.timer);
     if (this.progressTimer) this.d.clock.clearTimeout(this.progressTimer);
+    await this.watch?.stop();
     await this.queue.catch(() => undefined);
   }
 
   /** Delays the next periodic scan to `seconds` from now (POST /rest/db/scan?next=). */
-  scheduleNext(seconds?: number): void {
+  scheduleNext(seconds: number): void {
+    this.setTimer(seconds * 1000);
+  }
+
+  /** The next periodic scan: rescanIntervalS (a minute at most while the watch is failing), with Syncthing's ±25 % jitter. */
+  private schedulePeriodic(): void {
+    let s = this.cfg.rescanIntervalS;
+    if (this.watch?.failed) s = s > 0 ? Math.min(s, WATCHLESS_RESCAN_S) : WATCHLESS_RESCAN_S;
+    if (s <= 0) {
+      if (this.timer) this.d.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+      return;
+    }
+    this.setTimer(s * 1000 * (0.75 + Math.random() * 0.5));
+  }
+
+  private setTimer(ms: number): void {
     if (this.stopped) return;
     if (this.timer) this.d.clock.clearTimeout(this.timer);
-    let ms: number;
-    if (seconds !== undefined) ms = seconds * 1000;
-    else {
-      if (this.cfg.rescanIntervalS <= 0) return;
-      ms = this.cfg.rescanIntervalS * 1000 * (0.75 + Math.random() * 0.5);
-    }
     this.timer = this.d.clock.setTimeout(() => void this.scan([]).catch(() => undefined), ms);
     (this.timer as { unref?: () => void }).unref?.();
   }
@@ -140,6 +177,7 @@ export class FolderRunner {
   private async runScan(subs: string[]): Promise<void> {
     if (this.stopped) throw new AppError('internal', 'folder is not running');
     let ignore: Pattern[];
+    let ignoresChanged = false;
     try {
       await this.healthCheck();
       const before = this.ignores?.hash;
@@ -147,14 +185,23 @@ export class FolderRunner {
       // A parse error stops the scan: nothing is indexed or deleted because of a broken .stignore.
       if (loaded?.error) throw new AppError('internal', `loading ignores: ${loaded.error}`);
       ignore = loaded?.patterns ?? [];
-      // Changed ignores can change what is indexed anywhere in the folder: scan all of it.
-      if (before !== undefined && loaded && loaded.hash !== before) subs = [];
+      ignoresChanged = before !== undefined && loaded !== undefined && loaded.hash !== before;
     } catch (err) {
       this.setState('error', messageOf(err));
-      this.scheduleNext();
+      // Nothing to watch in a folder that is not there; look again soon, then less and less often.
+      await this.watch?.stop();
+      this.setTimer(this.healthRetryMs);
+      this.healthRetryMs = Math.min(this.healthRetryMs * 2, HEALTH_RETRY_MAX_MS);
       throw err;
     }
-    if (this.state === 'error') this.setState('idle');
+    this.healthRetryMs = HEALTH_RETRY_FIRST_MS;
+    const recovered = this.state === 'error';
+    if (recovered) this.setState('idle');
+    if (ignoresChanged || recovered) {
+      // Changed ignores change what is indexed (and watched) anywhere; after an error anything may have changed.
+      subs = [];
+      await this.watch?.restart();
+    } else this.watch?.start();
     this.setState('scan-waiting');
     const release = await this.d.limiter.acquire();
     try {
@@ -204,13 +251,17 @@ export class FolderRunner {
       if (result.changed > 10_000) setImmediate(releaseMemory);
     } catch (err) {
       const msg = messageOf(err);
-      if (!this.stopped) this.setState('error', msg);
+      if (!this.stopped) {
+        this.setState('error', msg);
+        await this.watch?.stop();
+        this.setTimer(this.healthRetryMs);
+      }
       throw err instanceof AppError ? err : new AppError('internal', msg, { cause: err });
     } finally {
       this.stopProgress();
       release();
-      this.scheduleNext();
     }
+    if (subs.length === 0) this.schedulePeriodic();
   }
 
   private startProgress(): void {

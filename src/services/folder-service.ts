@@ -212,7 +212,7 @@ export class FolderService {
       errors: r.scanErrors.length,
       sequence: this.d.index.sequence(id),
       ignorePatterns: r.hasIgnorePatterns,
-      watchError: '',
+      watchError: r.watchError,
     });
   }
 
