@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { referenceUnavailable } from '../test/support/syncthing-ref.js';
 import { startSynchro, startSyncthing, type Server } from './servers.js';
-import { addAndWait, latencyMs, makeBigFiles, makeTree, median, now, rescan, sleep, status } from './workloads.js';
+import { addAndWait, burst, enableWatch, latencyMs, makeBigFiles, makeTree, median, now, rescan, sleep, status, watchLatency } from './workloads.js';
 
 /**
  * `npm run bench`: every workload against Synchro and, when the `syncthing` binary is present, a
@@ -37,6 +37,7 @@ const quick = values.quick ?? false;
 const N = quick ? 10_000 : 100_000;
 const BIG = quick ? { count: 8, mib: 16 } : { count: 8, mib: 128 };
 const rounds = Number(values.rounds ?? (quick ? 2 : 1));
+const BURST = quick ? 1_000 : 10_000;
 const lab = path.join(os.tmpdir(), 'synchro-bench');
 fs.mkdirSync(lab, { recursive: true });
 
@@ -92,6 +93,16 @@ async function treeWorkloads(start: (home: string) => Promise<Server>, who: Serv
       while ((await status(s, 'tree')).state !== 'idle') await sleep(20);
       record(`restart on a ${N}-file index: idle`, 's', who, now() - t0, '—');
     }
+    if (want('watch')) {
+      await enableWatch(s, 'tree', tree, 10);
+      const sub = `burst-${who}-${round}`;
+      try {
+        const t = await burst(s, 'tree', tree, sub, BURST, N + BURST);
+        record(`${BURST} files created at once in a watched ${N}-file folder: indexed`, 's', who, t, '≤ 0.5× Syncthing');
+      } finally {
+        fs.rmSync(path.join(tree, sub), { recursive: true, force: true });
+      }
+    }
   } finally {
     await s.stop();
     fs.rmSync(home, { recursive: true, force: true });
@@ -107,6 +118,29 @@ async function hashWorkload(start: (home: string) => Promise<Server>, who: Serve
   } finally {
     await s.stop();
     fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/** One file written into a quiet watched folder until GET /rest/db/file knows it, at the default delay and at 1 s. */
+async function watchLatencyWorkload(start: (home: string) => Promise<Server>, who: Server['name'], round: number): Promise<void> {
+  const home = path.join(lab, `whome-${who}-${round}`);
+  const dir = path.join(lab, `watched-${who}-${round}`);
+  for (const d of [home, dir]) fs.rmSync(d, { recursive: true, force: true });
+  fs.mkdirSync(dir);
+  const s = await start(home);
+  try {
+    await addAndWait(s, 'w', dir, 0);
+    for (const [delay, goal] of [[10, '≤ 1 s'], [1, '≤ 0.3 s']] as const) {
+      await enableWatch(s, 'w', dir, delay);
+      await sleep(1500);
+      for (let i = 0; i < 5; i++) {
+        record(`watch latency, fsWatcherDelayS=${delay}`, 's', who, await watchLatency(s, 'w', dir, `probe-${delay}-${i}.txt`), goal);
+        await sleep(1500);
+      }
+    }
+  } finally {
+    await s.stop();
+    for (const d of [home, dir]) fs.rmSync(d, { recursive: true, force: true });
   }
 }
 
@@ -146,7 +180,8 @@ for (let round = 0; round < rounds; round++) {
   // Alternate who goes first, so neither always meets a warm or a cold page cache.
   const order = round % 2 ? [...servers].reverse() : servers;
   for (const [who, start] of order) {
-    if (['scan', 'rss', 'rescan', 'status', 'browse', 'restart'].some(want)) await treeWorkloads(start, who, round);
+    if (['scan', 'rss', 'rescan', 'status', 'browse', 'restart', 'watch'].some(want)) await treeWorkloads(start, who, round);
+    if (want('latency')) await watchLatencyWorkload(start, who, round);
     if (want('hash')) await hashWorkload(start, who, round);
     if (values.only === 'ignores') await ignoreWorkload(start, who, round);
   }

@@ -80,3 +80,52 @@ export const median = (xs: number[]) => {
   const v = [...xs].sort((a, b) => a - b);
   return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
 };
+
+/** Writes `name` into the folder and returns the seconds until GET /rest/db/file knows it (then removes it, and waits for that too). */
+export async function watchLatency(s: Server, id: string, dir: string, name: string, limitS = 90): Promise<number> {
+  const file = `/rest/db/file?folder=${encodeURIComponent(id)}&file=${encodeURIComponent(name)}`;
+  const t0 = now();
+  fs.writeFileSync(path.join(dir, name), `probe ${name}\n`);
+  let took = Number.POSITIVE_INFINITY;
+  while (now() - t0 < limitS) {
+    if ((await call(s, 'GET', file)).status === 200) {
+      took = now() - t0;
+      break;
+    }
+    await sleep(20);
+  }
+  fs.unlinkSync(path.join(dir, name));
+  // The removal must be recorded before the next probe, or the two would share a scan.
+  const t1 = now();
+  while (now() - t1 < limitS) {
+    const r = await call(s, 'GET', file);
+    if (r.status !== 200 || (JSON.parse(r.text) as { local?: { deleted?: boolean } }).local?.deleted) break;
+    await sleep(50);
+  }
+  return took;
+}
+
+/** Turns the watcher on for a folder and returns once a change is seen (the watch is up). */
+export async function enableWatch(s: Server, id: string, dir: string, delayS: number): Promise<void> {
+  const r = await call(s, 'PATCH', `/rest/config/folders/${encodeURIComponent(id)}`, { fsWatcherEnabled: true, fsWatcherDelayS: delayS });
+  if (r.status !== 200) throw new Error(`${s.name}: enabling the watcher: ${r.status} ${r.text}`);
+  await sleep(500);
+  while ((await status(s, id)).state !== 'idle') await sleep(50);
+  for (let i = 0; ; i++) {
+    if (Number.isFinite(await watchLatency(s, id, dir, `.bench-ready-${i}`, 3 * delayS + 5))) return;
+    if (i === 5) throw new Error(`${s.name}: the watch of ${id} never reported a change`);
+  }
+}
+
+/** Creates `count` files in a new directory of the folder; seconds from the first write until the index holds them all and is idle. */
+export async function burst(s: Server, id: string, dir: string, sub: string, count: number, expectFiles: number): Promise<number> {
+  const t0 = now();
+  fs.mkdirSync(path.join(dir, sub));
+  for (let i = 0; i < count; i++) fs.writeFileSync(path.join(dir, sub, `b${i}.txt`), `burst ${i}\n`);
+  for (;;) {
+    const st = await status(s, id);
+    if (st.state === 'idle' && st.localFiles >= expectFiles) return now() - t0;
+    if (now() - t0 > 1800) throw new Error(`${s.name}: burst not indexed after 1800 s`);
+    await sleep(50);
+  }
+}
