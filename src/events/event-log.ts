@@ -25,10 +25,14 @@ export interface EventLogOptions {
  * Subscription with its own consecutive ids. The default and disk subscriptions exist from
  * construction, so the Starting event is id 1 in both; other masks start empty when first asked for.
  */
+export type EventListener = (event: LoggedEvent) => void;
+
 export class EventLog implements EventSink {
   private globalId = 0;
   private readonly builtIn: Subscription[];
   private readonly custom = new Map<EventMask, Subscription>();
+  /** Live listeners (event streams) grouped by mask, so one event is matched once per mask, not per listener. */
+  private readonly listeners = new Map<EventMask, Set<EventListener>>();
   private readonly maxMasks: number;
   private readonly clock: Clock;
 
@@ -43,7 +47,53 @@ export class EventLog implements EventSink {
     const bit = maskOf(type);
     for (const s of this.builtIn) if (s.mask & bit) s.push(event);
     for (const s of this.custom.values()) if (s.mask & bit) s.push(event);
+    for (const [mask, group] of this.listeners) if (mask & bit) for (const fn of group) fn(event);
     return event;
+  }
+
+  /**
+   * Calls `fn` for every later event in `mask`. Listeners keep no ring of their own (so they do not
+   * count against the mask bound); `replay` gives them what happened before.
+   */
+  listen(mask: EventMask, fn: EventListener): () => void {
+    let group = this.listeners.get(mask);
+    if (!group) this.listeners.set(mask, (group = new Set()));
+    group.add(fn);
+    return () => {
+      group.delete(fn);
+      if (group.size === 0 && this.listeners.get(mask) === group) this.listeners.delete(mask);
+    };
+  }
+
+  /**
+   * Buffered events in `mask` with a globalID above `afterGlobalId`, oldest first, read from the two
+   * built-in rings (together they see every type). `complete` is false when one of those rings has
+   * already dropped events that might have been wanted.
+   */
+  replay(mask: EventMask, afterGlobalId: number): { events: LoggedEvent[]; complete: boolean } {
+    const parts: LoggedEvent[][] = [];
+    let complete = true;
+    for (const s of this.builtIn) {
+      if ((s.mask & mask) === 0n) continue;
+      const oldest = s.oldest;
+      if (s.wrapped && oldest && oldest.event.globalID > afterGlobalId + 1) complete = false;
+      const bitOk = (e: LoggedEvent) => (maskOf(e.type) & mask) !== 0n;
+      parts.push(s.afterGlobal(afterGlobalId).map((n) => n.event).filter(bitOk));
+    }
+    const events = parts.length === 1 ? parts[0]! : mergeByGlobalId(parts);
+    return { events, complete };
+  }
+
+  /** Custom masks with a subscription right now (bounded by maxMasks). */
+  get masks(): number {
+    return this.custom.size;
+  }
+
+  /** Live listeners right now (event streams). */
+  get listening(): number {
+    let n = 0;
+    for (const g of this.listeners.values()) n += g.size;
+    return n;
   }
 
   /** The subscription for a mask, created on first use (and then seeing only later events). */
@@ -70,24 +120,37 @@ export class EventLog implements EventSink {
    * subscription's latest id passes `since`, the timeout ends (→ []), or the signal aborts (→ []).
    */
   poll(mask: EventMask, opts: PollOptions): Promise<NumberedEvent[]> {
+    if (opts.signal?.aborted) return Promise.resolve([]);
+    const p = this.wait(mask, opts);
+    const signal = opts.signal;
+    if (!signal) return p.events;
+    const onAbort = (): void => p.cancel();
+    signal.addEventListener('abort', onAbort, { once: true });
+    return p.events.finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  /**
+   * The same poll with a plain cancel function instead of an AbortSignal: ten thousand parked
+   * polls should not cost ten thousand signals.
+   */
+  wait(mask: EventMask, opts: Omit<PollOptions, 'signal'>): { events: Promise<NumberedEvent[]>; cancel(): void } {
     const sub = this.subscription(mask);
     const ready = sub.after(opts.since, opts.limit);
-    if (ready.length > 0 || opts.timeoutMs <= 0 || opts.signal?.aborted) return Promise.resolve(ready);
-    return new Promise((resolve) => {
+    if (ready.length > 0 || opts.timeoutMs <= 0) return { events: Promise.resolve(ready), cancel: () => {} };
+    let finish!: (events: NumberedEvent[]) => void;
+    const events = new Promise<NumberedEvent[]>((resolve) => {
       let done = false;
-      const finish = (events: NumberedEvent[]): void => {
+      finish = (evs) => {
         if (done) return;
         done = true;
         unpark();
         this.clock.clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-        resolve(events);
+        resolve(evs);
       };
-      const onAbort = (): void => finish([]);
       const unpark = sub.park({ since: opts.since, wake: () => finish(sub.after(opts.since, opts.limit)) });
       const timer = this.clock.setTimeout(() => finish([]), opts.timeoutMs);
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
     });
+    return { events, cancel: () => finish([]) };
   }
 
   /** Polls parked right now, over all subscriptions (for tests and metrics). */
@@ -101,4 +164,8 @@ export class EventLog implements EventSink {
   get lastGlobalId(): number {
     return this.globalId;
   }
+}
+
+function mergeByGlobalId(parts: LoggedEvent[][]): LoggedEvent[] {
+  return parts.flat().sort((a, b) => a.globalID - b.globalID);
 }

@@ -9,6 +9,8 @@ type Waiter = { since: number; wake: () => void };
 /**
  * One mask's numbered stream: a ring of the last BUFFER_SIZE events and the polls parked on it.
  * Reading never consumes, so any number of pollers read the same ring independently.
+ * Ids in the ring are consecutive, so finding where `since` starts is arithmetic, not a search:
+ * ten thousand pollers woken by one event each pay for the events they get, not for the ring.
  */
 export class Subscription {
   private ring: NumberedEvent[] = [];
@@ -25,19 +27,41 @@ export class Subscription {
       this.ring[this.head] = entry;
       this.head = (this.head + 1) % BUFFER_SIZE;
     }
-    // Wake in one pass; each waiter re-checks its own `since` (a future since keeps waiting).
+    if (this.waiters.size === 0) return;
+    // Wake in one pass; a waiter with a future `since` keeps waiting.
     for (const w of this.waiters) if (this.lastId > w.since) w.wake();
   }
 
   /** Buffered events with id > since, oldest first; `limit` > 0 keeps only the newest `limit`. */
   after(since: number, limit = 0): NumberedEvent[] {
     const n = this.ring.length;
-    const out: NumberedEvent[] = [];
-    for (let i = 0; i < n; i++) {
-      const e = this.ring[(this.head + i) % n]!;
-      if (e.id > since) out.push(e);
+    const oldestId = this.lastId - n + 1;
+    let skip = Math.min(Math.max(since - oldestId + 1, 0), n);
+    if (limit > 0) skip = Math.max(skip, n - limit);
+    return this.slice(skip);
+  }
+
+  /** Buffered events whose globalID is above `globalId`, oldest first (resuming a stream). */
+  afterGlobal(globalId: number): NumberedEvent[] {
+    // globalIDs rise along the ring but skip, so this one is a binary search.
+    let lo = 0;
+    let hi = this.ring.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.at(mid).event.globalID > globalId) hi = mid;
+      else lo = mid + 1;
     }
-    return limit > 0 && out.length > limit ? out.slice(out.length - limit) : out;
+    return this.slice(lo);
+  }
+
+  /** The oldest event still held, if any. */
+  get oldest(): NumberedEvent | undefined {
+    return this.ring.length > 0 ? this.at(0) : undefined;
+  }
+
+  /** True once events have fallen out of the ring. */
+  get wrapped(): boolean {
+    return this.lastId > this.ring.length;
   }
 
   park(w: Waiter): () => void {
@@ -47,5 +71,19 @@ export class Subscription {
 
   get waiting(): number {
     return this.waiters.size;
+  }
+
+  /** The i-th oldest entry. */
+  private at(i: number): NumberedEvent {
+    return this.ring[(this.head + i) % this.ring.length]!;
+  }
+
+  /** Entries from the `skip`-th oldest to the newest. */
+  private slice(skip: number): NumberedEvent[] {
+    const n = this.ring.length;
+    if (skip >= n) return [];
+    const start = this.head + skip;
+    if (start >= n) return this.ring.slice(start - n, this.head);
+    return this.head === 0 ? this.ring.slice(start) : this.ring.slice(start).concat(this.ring.slice(0, this.head));
   }
 }

@@ -87,3 +87,53 @@ test('custom masks are bounded: the least recently used is dropped', async () =>
   l.subscription(c); // drops a
   assert.deepEqual(await l.poll(a, { since: 0, limit: 0, timeoutMs: 0 }), [], 'a dropped mask starts over, like after a restart');
 });
+
+test('after() finds since by arithmetic and agrees with a plain filter, before and after the ring wraps', () => {
+  const l = log();
+  const sub = l.subscription(DEFAULT_EVENTS);
+  for (const total of [0, 1, 999, 1000, 1001, 1500, 2999]) {
+    while (sub.lastId < total) l.append('ConfigSaved', null);
+    // What the ring must hold: the last 1000 ids, counted independently of the ring.
+    const held = Array.from({ length: Math.min(total, 1000) }, (_, i) => ({ id: total - Math.min(total, 1000) + 1 + i }));
+    for (const since of [-5, 0, 1, total - 1000, total - 999, total - 1, total, total + 3]) {
+      for (const limit of [0, 1, 7, 5000]) {
+        let want = held.filter((e) => e.id > since);
+        if (limit > 0) want = want.slice(-limit);
+        assert.deepEqual(ids(sub.after(since, limit)), ids(want), `total ${total} since ${since} limit ${limit}`);
+      }
+    }
+  }
+});
+
+test('replay merges both built-in rings by globalID, filters the mask, and says when events were dropped', () => {
+  const l = log();
+  l.append('Starting', {}); // 1
+  l.append('LocalChangeDetected', {}); // 2
+  l.append('ConfigSaved', {}); // 3
+  l.append('LocalChangeDetected', {}); // 4
+  l.append('StateChanged', {}); // 5
+  const all = l.replay(parseEventMask('LocalChangeDetected,ConfigSaved,StateChanged'), 2);
+  assert.deepEqual(all.events.map((e) => e.globalID), [3, 4, 5]);
+  assert.equal(all.complete, true);
+  assert.deepEqual(l.replay(parseEventMask('LocalChangeDetected'), 0).events.map((e) => e.globalID), [2, 4]);
+  assert.deepEqual(l.replay(0n, 0).events, []);
+  for (let i = 0; i < 1200; i++) l.append('ConfigSaved', i);
+  assert.equal(l.replay(DEFAULT_EVENTS, 3).complete, false, 'the default ring has dropped events after 3');
+  assert.equal(l.replay(DISK_EVENTS, 0).complete, true, 'the disk ring has not wrapped');
+});
+
+test('listeners get later events of their mask, grouped so that no listener is matched twice', () => {
+  const l = log();
+  const got: string[] = [];
+  const stopA = l.listen(parseEventMask('ConfigSaved'), (e) => got.push(`a${e.globalID}`));
+  const stopB = l.listen(parseEventMask('ConfigSaved'), (e) => got.push(`b${e.globalID}`));
+  l.listen(DISK_EVENTS, (e) => got.push(`d${e.globalID}`));
+  l.append('ConfigSaved', {});
+  l.append('LocalChangeDetected', {});
+  stopA();
+  l.append('ConfigSaved', {});
+  stopB();
+  assert.deepEqual(got, ['a1', 'b1', 'd2', 'b3']);
+  assert.equal(l.listening, 1);
+  assert.equal(l.masks, 0, 'listening creates no subscription');
+});
