@@ -32,6 +32,8 @@ export interface AppOptions {
   /** --gui-apikey / STGUIAPIKEY: a second valid API key. */
   apiKey?: string;
   noDefaultFolder?: boolean;
+  /** --event-masks / SYNCHRO_EVENT_MASKS: how many custom `events=` subscriptions are kept (default 64). */
+  maxEventMasks?: number;
   clock?: Clock;
   /** Where log lines go (default stderr). */
   logSink?: (text: string) => void;
@@ -114,7 +116,7 @@ class Instance {
     const myId = identity.deviceId;
 
     // The event log comes first so that Starting is id 1 in both built-in streams.
-    const events = new EventLog({ clock });
+    const events = new EventLog({ clock, maxMasks: opts.maxEventMasks });
     events.append('Starting', { home: paths.home, myID: myId });
 
     const { cfg, extras, fresh } = await loadConfig(paths, myId, opts);

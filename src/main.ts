@@ -15,11 +15,13 @@ const USAGE = `Synchro ${SYNCHRO_VERSION} — a folder service that speaks Synct
 
 Usage:
   synchro serve    [--home DIR] [--gui-address HOST:PORT] [--gui-apikey KEY] [--no-default-folder]
+                   [--event-masks N]
   synchro generate [--home DIR] [--gui-user USER --gui-password PASSWORD] [--no-default-folder]
   synchro --version | --help
 
 Default home: $XDG_STATE_HOME/synchro, or ~/.local/state/synchro.
-Environment: STGUIADDRESS and STGUIAPIKEY act like --gui-address and --gui-apikey.
+Environment: STGUIADDRESS and STGUIAPIKEY act like --gui-address and --gui-apikey;
+SYNCHRO_EVENT_MASKS like --event-masks (custom events= subscriptions kept, default 64).
 `;
 
 function fail(message: string): never {
@@ -36,15 +38,19 @@ async function serve(argv: string[]): Promise<void> {
       'gui-apikey': { type: 'string' },
       'no-default-folder': { type: 'boolean' },
       'no-browser': { type: 'boolean' },
+      'event-masks': { type: 'string' },
     },
   });
   const home = values.home ?? defaultHome();
+  const masks = values['event-masks'] ?? (process.env.SYNCHRO_EVENT_MASKS || undefined);
+  if (masks !== undefined && !/^[1-9]\d{0,5}$/.test(masks)) fail(`--event-masks ${JSON.stringify(masks)}: want a whole number from 1 to 999999`);
   const app = await App.start({
     home,
     projectRoot,
     guiAddress: values['gui-address'] ?? (process.env.STGUIADDRESS || undefined),
     apiKey: values['gui-apikey'] ?? (process.env.STGUIAPIKEY || undefined),
     noDefaultFolder: values['no-default-folder'],
+    maxEventMasks: masks === undefined ? undefined : Number(masks),
     onShutdown: () => process.exit(0),
   });
   const where = app.address.startsWith('/') ? `unix socket ${app.address}` : `http://${app.address}/`;

@@ -121,6 +121,13 @@ test('an unusable home and unknown commands fail with a clear message', async (t
   assert.match(r.stderr, /unknown command "frobnicate"/);
   r = await run(['serve', '--bogus-flag']);
   assert.notEqual(r.code, 0);
+  for (const bad of ['0', '-1', 'lots', '1e3']) {
+    r = await run(['serve', '--home', path.join(dir, 'h'), `--event-masks=${bad}`]);
+    assert.notEqual(r.code, 0, bad);
+    assert.match(r.stderr, /--event-masks .*want a whole number from 1 to 999999/);
+  }
+  r = await run(['serve', '--home', path.join(dir, 'h')], { SYNCHRO_EVENT_MASKS: 'x' });
+  assert.match(r.stderr, /--event-masks "x"/);
   r = await run(['--help']);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /synchro serve/);
