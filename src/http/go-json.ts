@@ -19,6 +19,11 @@ export function goJsonText(value: unknown): string {
   return text.replace(HTML_SAFE, (c) => ESCAPES[c]!);
 }
 
+/** The value on one line with Go's escaping (for formats that are line-based, such as event streams). */
+export function goJsonCompact(value: unknown): string {
+  return JSON.stringify(value === undefined ? null : value).replace(HTML_SAFE, (c) => ESCAPES[c]!);
+}
+
 /** A complete response body: the indented JSON plus one newline. */
 export function goJsonBody(value: unknown): string {
   return goJsonText(value) + '\n';

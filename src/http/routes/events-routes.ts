@@ -1,50 +1,50 @@
 import type { Context } from 'koa';
 import { DISK_EVENTS, parseEventMask, type EventMask } from '../../events/mask.js';
-import type { LoggedEvent, NumberedEvent } from '../../events/types.js';
-import { formatTimeNs } from '../../shared/time-format.js';
 import type { HttpDeps } from '../deps.js';
-import { goJsonNested, goJsonText } from '../go-json.js';
+import { renderEvents } from '../event-json.js';
+import type { Heartbeats } from '../heartbeats.js';
+import type { ShutdownHooks } from '../shutdown-hooks.js';
+import { HttpError } from '../http-error.js';
 import { query, queryInt } from '../request.js';
 import { JSON_TYPE } from '../respond.js';
 import type { Route } from '../rest-router.js';
 
-// GET /rest/events        [since] [limit] [timeout] [events]
-// GET /rest/events/disk   [since] [limit] [timeout]
+// GET /rest/events        [since] [limit] [timeout] [events] [heartbeat]
+// GET /rest/events/disk   [since] [limit] [timeout] [heartbeat]
 
 const DEFAULT_TIMEOUT_S = 60;
-/** Longest wait we honour; a longer `timeout` is clamped (Node and proxies cut idle requests anyway). */
+/** Longest wait we honour; a longer `timeout` is clamped (Syncthing has no cap). */
 export const MAX_TIMEOUT_S = 3600;
+/** What `heartbeat=` sends: JSON allows any amount of whitespace before a value. */
+const WHITESPACE = Buffer.from('\n');
 
-/** An event's data rendered once and shared by every poller (it sits 3 levels deep in the answer). */
-const rendered = new WeakMap<LoggedEvent, string>();
-
-function renderData(e: LoggedEvent): string {
-  let text = rendered.get(e);
-  if (text === undefined) {
-    text = goJsonNested(e.data ?? null, 2);
-    rendered.set(e, text);
-  }
-  return text;
+/** `heartbeat=S` is ours, so unlike Syncthing's own parameters a bad value is an error, not a default. */
+function heartbeatSeconds(ctx: Context): number {
+  const raw = query(ctx, 'heartbeat');
+  if (raw === undefined || raw === '') return 0;
+  const n = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n <= MAX_TIMEOUT_S)) throw new HttpError(400, `invalid heartbeat ${JSON.stringify(raw)}: want whole seconds from 0 (off) to ${MAX_TIMEOUT_S}`);
+  return n;
 }
 
-/** The JSON array Go's MarshalIndent prints for a list of events. */
-export function renderEvents(events: NumberedEvent[]): string {
-  if (events.length === 0) return '[]\n';
-  const items = events.map(
-    ({ id, event: e }) =>
-      `  {\n    "id": ${id},\n    "globalID": ${e.globalID},\n    "time": ${goJsonText(formatTimeNs(e.timeNs))},\n` +
-      `    "type": ${goJsonText(e.type)},\n    "data": ${renderData(e)}\n  }`,
-  );
-  return `[\n${items.join(',\n')}\n]\n`;
+/** Go reads `since` as an int64: past 2^53 it is still a number no id reaches (a wait), past 2^63 it is 0. */
+function sinceParam(ctx: Context): number {
+  const n = queryInt(ctx, 'since');
+  if (n !== undefined) return Math.max(n, 0);
+  const raw = query(ctx, 'since');
+  if (raw !== undefined && /^\+?\d{1,20}$/.test(raw) && BigInt(raw) <= 0x7fffffffffffffffn) return Number.MAX_SAFE_INTEGER;
+  return 0;
 }
 
-export function eventsRoutes(d: HttpDeps, closing: AbortSignal): Route[] {
+export function eventsRoutes(d: HttpDeps, shutdown: ShutdownHooks, beats: Heartbeats): Route[] {
   const serve = async (ctx: Context, mask: EventMask): Promise<void> => {
-    const since = Math.max(queryInt(ctx, 'since') ?? 0, 0);
+    // Syncthing's leniency: anything that is not an integer is the default.
+    const since = sinceParam(ctx);
     const limit = Math.max(queryInt(ctx, 'limit') ?? 0, 0);
     let timeoutS = queryInt(ctx, 'timeout') ?? DEFAULT_TIMEOUT_S;
     if (timeoutS < 0) timeoutS = DEFAULT_TIMEOUT_S;
     timeoutS = Math.min(timeoutS, MAX_TIMEOUT_S);
+    const heartbeatS = heartbeatSeconds(ctx);
 
     // Status and headers go out before the wait: a proxy or client sees the call is alive, and the
     // status can no longer change, which is why every parameter is read above.
@@ -54,17 +54,18 @@ export function eventsRoutes(d: HttpDeps, closing: AbortSignal): Route[] {
     res.setHeader('Content-Type', JSON_TYPE);
     res.flushHeaders();
 
-    const gone = new AbortController();
-    const onClose = () => gone.abort();
-    res.once('close', onClose);
-    const onClosing = () => gone.abort();
-    closing.addEventListener('abort', onClosing, { once: true });
+    const poll = d.events.wait(mask, { since, limit, timeoutMs: timeoutS * 1000 });
+    // A client that goes away, or the server closing, ends the wait with [] and consumes nothing.
+    res.once('close', poll.cancel);
+    const forget = shutdown.add(poll.cancel);
+    const stopBeat = heartbeatS > 0 ? beats.every(heartbeatS * 1000, () => void res.write(WHITESPACE)) : () => {};
     try {
-      const events = await d.events.poll(mask, { since, limit, timeoutMs: timeoutS * 1000, signal: gone.signal });
+      const events = await poll.events;
       if (!res.destroyed) res.end(renderEvents(events));
     } finally {
-      res.off('close', onClose);
-      closing.removeEventListener('abort', onClosing);
+      stopBeat();
+      forget();
+      res.off('close', poll.cancel);
     }
   };
 
