@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { tempDir } from './support/temp-dir.js';
 import { projectRoot } from './support/test-server.js';
@@ -160,4 +161,55 @@ test('a folder on which watching cannot start says which limit was hit, and is s
   assert.deepEqual(evs.map((e: any) => e.data), [{ folder: 'w', to: st.watchError }]);
   // The service stays up and keeps answering.
   assert.equal((await call('/rest/system/ping')).status, 200);
+});
+
+const rssMiB = async (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(await fs.readFile(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+test('10,000 event streams that read nothing: the server stays responsive and its memory bounded', async (t) => {
+  const { dir, cleanup } = await tempDir();
+  t.after(cleanup);
+  const s = await serve(path.join(dir, 'home'));
+  t.after(async () => {
+    s.p.kill('SIGTERM');
+    await exited(s.p);
+  });
+  const call = api(s.base, s.key);
+  const u = new URL(s.base);
+  const before = await rssMiB(s.p.pid!);
+  const socks: net.Socket[] = [];
+  t.after(() => socks.forEach((k) => k.destroy()));
+  let open = 0;
+  for (let i = 0; i < 10_000; i++) {
+    const sock = net.connect(Number(u.port), u.hostname);
+    sock.write(`GET /rest/events/stream?since=0 HTTP/1.1\r\nHost: ${u.host}\r\nX-API-Key: ${s.key}\r\n\r\n`);
+    sock.once('data', () => {
+      open++;
+      sock.pause(); // and never read again
+    });
+    sock.on('error', () => {});
+    socks.push(sock);
+    if (i % 500 === 499) while (open < i - 1000) await new Promise((r) => setTimeout(r, 5));
+  }
+  while (open < 10_000) await new Promise((r) => setTimeout(r, 10));
+  // Events keep coming (each ConfigSaved carries the whole config) while nobody reads.
+  let slowest = 0;
+  for (let i = 0; i < 30; i++) {
+    const t0 = Date.now();
+    assert.equal((await call('/rest/config/options', { method: 'PATCH', body: JSON.stringify({ urSeen: i }) })).status, 200);
+    assert.equal((await call('/rest/system/ping')).status, 200);
+    slowest = Math.max(slowest, Date.now() - t0);
+  }
+  const during = await rssMiB(s.p.pid!);
+  t.diagnostic(`slowest change+ping ${slowest} ms; RSS ${Math.round(before)} → ${Math.round(during)} MiB`);
+  assert.ok(slowest < 5_000, `a config change and a ping took at most ${slowest} ms with 10,000 stalled streams`);
+  assert.ok(during - before < 400, `RSS grew by ${Math.round(during - before)} MiB for 10,000 streams`);
+  socks.forEach((k) => k.destroy());
+  // A new reader still gets its events.
+  const res = await fetch(`${s.base}/rest/events/stream?events=ConfigSaved`, { headers: { 'X-API-Key': s.key } });
+  const reader = res.body!.getReader();
+  await reader.read();
+  await call('/rest/config/options', { method: 'PATCH', body: '{"urSeen": 99}' });
+  let text = '';
+  while (!text.includes('event: ConfigSaved')) text += new TextDecoder().decode((await reader.read()).value);
+  await reader.cancel();
 });

@@ -19,6 +19,9 @@ import { clusterRoutes } from './routes/cluster-routes.js';
 import { configRoutes } from './routes/config-routes.js';
 import { dbRoutes } from './routes/db-routes.js';
 import { eventsRoutes } from './routes/events-routes.js';
+import { eventStreamRoute } from './routes/event-stream-route.js';
+import { Heartbeats } from './heartbeats.js';
+import { ShutdownHooks } from './shutdown-hooks.js';
 import { noauthRoutes } from './routes/noauth-routes.js';
 import { svcRoutes } from './routes/svc-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
@@ -48,7 +51,7 @@ export function parseListenAddress(addr: string): { host?: string; port?: number
  */
 export class HttpServer {
   private server?: http.Server;
-  private readonly closing = new AbortController();
+  private readonly shutdown = new ShutdownHooks();
   private readonly app = new Koa();
   private boundAddress = '';
 
@@ -59,6 +62,7 @@ export class HttpServer {
     const gui = () => d.config.current().gui;
     const app = this.app;
     app.silent = true;
+    const beats = new Heartbeats(d.clock);
     const rest = restRouter([
       ...noauthRoutes(d),
       ...systemRoutes(d),
@@ -66,7 +70,8 @@ export class HttpServer {
       ...clusterRoutes(d),
       ...svcRoutes(d),
       ...dbRoutes(d),
-      ...eventsRoutes(d, this.closing.signal),
+      ...eventsRoutes(d, this.shutdown, beats),
+      eventStreamRoute(d, this.shutdown, beats),
     ]);
     const body = textBody();
     const meta = metaJs(d.myId, d.shortId);
@@ -161,7 +166,7 @@ export class HttpServer {
 
   /** Stops accepting, answers every parked long poll with [], and closes all connections. */
   async close(): Promise<void> {
-    this.closing.abort();
+    this.shutdown.fire();
     if (this.server) await this.shut(this.server);
   }
 }

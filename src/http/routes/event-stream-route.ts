@@ -1,0 +1,139 @@
+import type { Context } from 'koa';
+import type { ServerResponse } from 'node:http';
+import { EVENT_TYPES, type EventType } from '../../events/types.js';
+import { parseEventMask, type EventMask } from '../../events/mask.js';
+import type { LoggedEvent } from '../../events/types.js';
+import type { HttpDeps } from '../deps.js';
+import { streamFrame } from '../event-json.js';
+import type { Heartbeats } from '../heartbeats.js';
+import type { ShutdownHooks } from '../shutdown-hooks.js';
+import { HttpError } from '../http-error.js';
+import { query } from '../request.js';
+import type { Route } from '../rest-router.js';
+
+// GET /rest/events/stream   [events] [since]   (header Last-Event-ID wins over since)
+
+export interface StreamLimits {
+  /** How often a comment line goes out on an idle stream, so proxies keep it open. */
+  keepAliveMs: number;
+  /** Bytes waiting in our process (beyond what the kernel holds) before a stream is cut off. */
+  maxPendingBytes: number;
+  /** Writes made while the socket was already backed up, before a stream is cut off. */
+  maxBlockedWrites: number;
+}
+
+export const STREAM_LIMITS: StreamLimits = { keepAliveMs: 15_000, maxPendingBytes: 256 * 1024, maxBlockedWrites: 64 };
+
+const KEEP_ALIVE = Buffer.from(': keep-alive\n\n');
+/** After the goodbye comment, how long a client that reads nothing keeps its socket. */
+const GOODBYE_GRACE_MS = 5_000;
+
+/** A stream's `events=`: the same names as /rest/events, but a name we do not know is an error here. */
+function streamMask(ctx: Context): EventMask {
+  const raw = query(ctx, 'events');
+  if (raw !== undefined) {
+    const unknown = raw.split(',').map((s) => s.trim()).filter((s) => s !== '' && !EVENT_TYPES.includes(s as EventType));
+    if (unknown.length > 0) throw new HttpError(400, `unknown event type ${JSON.stringify(unknown[0])} in events=`);
+  }
+  return parseEventMask(raw);
+}
+
+/** Where to resume: Last-Event-ID (what EventSource sends on reconnect), else since=; undefined = live only. */
+function resumeFrom(ctx: Context, lastGlobalId: number): number | undefined {
+  const header = ctx.get('Last-Event-ID');
+  const [name, raw] = header !== '' ? ['Last-Event-ID', header] : ['since', query(ctx, 'since')];
+  if (raw === undefined || raw === '') return undefined;
+  const n = /^\d{1,16}$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isSafeInteger(n)) throw new HttpError(400, `invalid ${name} ${JSON.stringify(raw)}: want an event id (a whole number ≥ 0)`);
+  // An id we never handed out comes from before a restart: everything we hold is news to that client.
+  return n > lastGlobalId ? 0 : n;
+}
+
+/** One client's stream: writes shared frames, and cuts the client off rather than buffer for it. */
+class StreamClient {
+  private blockedWrites = 0;
+  private ended = false;
+  /** Pending bytes allowed; raised while a replay is on its way, back to the limit once it is out. */
+  private allowance: number;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly limits: StreamLimits,
+    private readonly onEnd: () => void,
+  ) {
+    this.allowance = limits.maxPendingBytes;
+  }
+
+  /** Buffered events for a resuming client: one write, however far behind it is (at most two rings). */
+  replay(chunk: Buffer): void {
+    this.allowance += chunk.length;
+    this.res.write(chunk);
+  }
+
+  send(chunk: Buffer): void {
+    if (this.ended) return;
+    const res = this.res;
+    if (res.destroyed) return this.finish();
+    if (res.writableLength === 0) {
+      this.blockedWrites = 0;
+      this.allowance = this.limits.maxPendingBytes;
+    } else if (++this.blockedWrites > this.limits.maxBlockedWrites || res.writableLength > this.allowance) {
+      return this.goodbye(`this client did not keep up (${res.writableLength} bytes unread); reconnect with Last-Event-ID to resume`);
+    }
+    res.write(chunk);
+  }
+
+  goodbye(reason: string): void {
+    if (this.ended) return;
+    this.finish();
+    const res = this.res;
+    if (res.destroyed) return;
+    res.end(`: closed: ${reason}\n\n`);
+    // A client that reads nothing would hold the socket (and what is queued on it) forever.
+    const t = setTimeout(() => res.destroy(), GOODBYE_GRACE_MS);
+    t.unref();
+    res.once('close', () => clearTimeout(t));
+  }
+
+  finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.onEnd();
+  }
+}
+
+export function eventStreamRoute(d: HttpDeps, shutdown: ShutdownHooks, beats: Heartbeats, limits: StreamLimits = STREAM_LIMITS): Route {
+  const handler = async (ctx: Context): Promise<void> => {
+    const mask = streamMask(ctx);
+    const from = resumeFrom(ctx, d.events.lastGlobalId);
+
+    ctx.respond = false;
+    const res = ctx.res;
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache',
+      // nginx buffers responses unless told otherwise; a buffered stream is no stream.
+      'X-Accel-Buffering': 'no',
+    });
+    res.socket?.setNoDelay(true);
+
+    const cleanups: (() => void)[] = [];
+    const client = new StreamClient(res, limits, () => cleanups.forEach((f) => f()));
+    const onEvent = (e: LoggedEvent) => client.send(streamFrame(e));
+    // Replay and listen in one synchronous step, so no event falls between the two.
+    const replay = from === undefined ? undefined : d.events.replay(mask, from);
+    cleanups.push(d.events.listen(mask, onEvent));
+    cleanups.push(beats.every(limits.keepAliveMs, () => client.send(KEEP_ALIVE)));
+    const onClose = () => client.finish();
+    res.once('close', onClose);
+    cleanups.push(() => res.off('close', onClose));
+    cleanups.push(shutdown.add(() => client.goodbye('the server is shutting down')));
+
+    res.write(`retry: 2000\n: synchro event stream${mask === 0n ? ' (no event types selected)' : ''}\n\n`);
+    if (replay) {
+      if (!replay.complete) res.write(`: some events after id ${from} are no longer buffered\n\n`);
+      if (replay.events.length > 0) client.replay(Buffer.concat(replay.events.map(streamFrame)));
+    }
+  };
+  return { method: 'GET', path: '/rest/events/stream', handler };
+}
