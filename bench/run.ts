@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { referenceUnavailable } from '../test/support/syncthing-ref.js';
 import { startSynchro, startSyncthing, type Server } from './servers.js';
+import { pollFanout, streamFanout } from './events-workloads.js';
 import { addAndWait, burst, enableWatch, latencyMs, makeBigFiles, makeTree, median, now, rescan, sleep, status, watchLatency } from './workloads.js';
 
 /**
@@ -20,7 +21,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 if (!values['no-reference'] && process.env.SYNCHRO_BENCH_NETNS !== '1' && referenceUnavailable()?.startsWith('not inside')) {
   if (spawnSync('unshare', ['--net', 'true']).status === 0) {
     const args = process.argv.slice(1).map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-    const r = spawnSync('unshare', ['--net', '--', 'bash', '-c', `ip link set lo up && exec '${process.execPath}' --import tsx ${args}`], {
+    const r = spawnSync('unshare', ['--net', '--', 'bash', '-c', `ulimit -n "$(ulimit -Hn)"; ip link set lo up && exec '${process.execPath}' --import tsx ${args}`], {
       stdio: 'inherit',
       env: { ...process.env, SYNCHRO_BENCH_NETNS: '1' },
     });
@@ -59,11 +60,17 @@ const record = (workload: string, unit: string, who: Server['name'], v: number, 
 // `ignores` runs only when asked for: it scans the tree twice more.
 const want = (name: string) => !values.only || values.only === name;
 
-console.error(`bench: preparing ${N} small files and ${BIG.count} × ${BIG.mib} MiB in ${lab}`);
+const TREE_WORKLOADS = ['scan', 'rss', 'rescan', 'status', 'browse', 'restart', 'watch'];
 const tree = path.join(lab, `tree-${N}`);
-makeTree(tree, N);
 const big = path.join(lab, `big-${BIG.count}x${BIG.mib}`);
-makeBigFiles(big, BIG.count, BIG.mib);
+if ([...TREE_WORKLOADS, 'ignores'].some(want)) {
+  console.error(`bench: preparing ${N} small files in ${lab}`);
+  makeTree(tree, N);
+}
+if (want('hash')) {
+  console.error(`bench: preparing ${BIG.count} × ${BIG.mib} MiB in ${lab}`);
+  makeBigFiles(big, BIG.count, BIG.mib);
+}
 
 async function treeWorkloads(start: (home: string) => Promise<Server>, who: Server['name'], round: number): Promise<void> {
   const home = path.join(lab, `home-${who}-${round}`);
@@ -98,7 +105,7 @@ async function treeWorkloads(start: (home: string) => Promise<Server>, who: Serv
       const sub = `burst-${who}-${round}`;
       try {
         const t = await burst(s, 'tree', tree, sub, BURST, N + BURST);
-        record(`${BURST} files created at once in a watched ${N}-file folder: indexed`, 's', who, t, '≤ 0.5× Syncthing');
+        record(`${BURST} files created at once in a watched ${N}-file folder: indexed`, 's', who, t, '≈ Syncthing (same aggregation delays)');
       } finally {
         fs.rmSync(path.join(tree, sub), { recursive: true, force: true });
       }
@@ -144,6 +151,34 @@ async function watchLatencyWorkload(start: (home: string) => Promise<Server>, wh
   }
 }
 
+/** Parked long polls (and, on Synchro, event streams) woken by one config change; RSS while 10,000 wait. */
+async function eventsWorkload(start: (home: string) => Promise<Server>, who: Server['name'], round: number): Promise<void> {
+  const home = path.join(lab, `ehome-${who}-${round}`);
+  fs.rmSync(home, { recursive: true, force: true });
+  const s = await start(home);
+  try {
+    for (const [n, goal] of [[1_000, '≤ 50 ms'], [10_000, '≤ 150 ms']] as const) {
+      for (let i = 0; i < 3; i++) {
+        const r = await pollFanout(s, n, i);
+        record(`events: ${n} parked polls all answered after a config change`, 'ms', who, r.ms, goal);
+        if (n === 10_000) record('RSS with 10,000 parked polls', 'MiB', who, r.rssMiB, '≤ 250 MB');
+        await sleep(500);
+      }
+    }
+    if (who === 'synchro') {
+      for (let i = 0; i < 3; i++) {
+        const r = await streamFanout(s, 10_000, i);
+        record('events: 10000 SSE streams all have the event (Syncthing has no stream)', 'ms', who, r.ms, '≤ 150 ms');
+        record('RSS with 10,000 open SSE streams', 'MiB', who, r.rssMiB, '—');
+        await sleep(500);
+      }
+    }
+  } finally {
+    await s.stop();
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
 /** 50 realistic .stignore lines that match little of the tree: the cost is the matching itself. */
 const IGNORE_LINES = [
   '// typical ignores', '*.tmp', '*.swp', '*~', '.DS_Store', '(?d)Thumbs.db', '(?i)desktop.ini', 'node_modules', '.git', '/build', 'dist/',
@@ -180,9 +215,10 @@ for (let round = 0; round < rounds; round++) {
   // Alternate who goes first, so neither always meets a warm or a cold page cache.
   const order = round % 2 ? [...servers].reverse() : servers;
   for (const [who, start] of order) {
-    if (['scan', 'rss', 'rescan', 'status', 'browse', 'restart', 'watch'].some(want)) await treeWorkloads(start, who, round);
+    if (TREE_WORKLOADS.some(want)) await treeWorkloads(start, who, round);
     if (want('latency')) await watchLatencyWorkload(start, who, round);
     if (want('hash')) await hashWorkload(start, who, round);
+    if (want('events')) await eventsWorkload(start, who, round);
     if (values.only === 'ignores') await ignoreWorkload(start, who, round);
   }
 }
