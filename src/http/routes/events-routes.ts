@@ -37,7 +37,7 @@ function sinceParam(ctx: Context): number {
 }
 
 export function eventsRoutes(d: HttpDeps, shutdown: ShutdownHooks, beats: Heartbeats): Route[] {
-  const serve = async (ctx: Context, mask: EventMask): Promise<void> => {
+  const serve = (ctx: Context, mask: EventMask): void => {
     // Syncthing's leniency: anything that is not an integer is the default.
     const since = sinceParam(ctx);
     const limit = Math.max(queryInt(ctx, 'limit') ?? 0, 0);
@@ -59,14 +59,14 @@ export function eventsRoutes(d: HttpDeps, shutdown: ShutdownHooks, beats: Heartb
     res.once('close', poll.cancel);
     const forget = shutdown.add(poll.cancel);
     const stopBeat = heartbeatS > 0 ? beats.every(heartbeatS * 1000, () => void res.write(WHITESPACE)) : () => {};
-    try {
-      const events = await poll.events;
-      if (!res.destroyed) res.end(renderEvents(events));
-    } finally {
+    // Not awaited: the middleware chain unwinds now (the response is ours, ctx.respond is false),
+    // so a parked poll holds only this closure, not a suspended frame per middleware.
+    void poll.events.then((events) => {
       stopBeat();
       forget();
       res.off('close', poll.cancel);
-    }
+      if (!res.destroyed) res.end(renderEvents(events));
+    });
   };
 
   return [
