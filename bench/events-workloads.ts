@@ -72,6 +72,16 @@ async function trigger(s: Server, round: number): Promise<number> {
   return t0;
 }
 
+/** Reads RSS while all are parked, makes the change, and times until the last client has it. */
+async function fire(s: Server, p: Parked, agent: http.Agent, round: number, what: string): Promise<{ ms: number; rssMiB: number }> {
+  const rssMiB = s.rssMiB();
+  const t0 = await trigger(s, round);
+  await withTimeout(p.done, 60_000, what);
+  p.close();
+  agent.destroy();
+  return { ms: p.lastAt() - t0, rssMiB };
+}
+
 /** ms from the config change until all `n` long polls have answered; RSS (MiB) while they were parked. */
 export async function pollFanout(s: Server, n: number, round: number): Promise<{ ms: number; rssMiB: number }> {
   const agent = agentFor(n);
@@ -88,12 +98,7 @@ export async function pollFanout(s: Server, n: number, round: number): Promise<{
     req.on('error', () => {});
     return req;
   });
-  const rssMiB = s.rssMiB();
-  const t0 = await trigger(s, round);
-  await withTimeout(p.done, 60_000, `poll fan-out to ${n}`);
-  p.close();
-  agent.destroy();
-  return { ms: p.lastAt() - t0, rssMiB };
+  return fire(s, p, agent, round, `poll fan-out to ${n}`);
 }
 
 /** ms from the config change until all `n` event streams have the event (Synchro only). */
@@ -115,12 +120,7 @@ export async function streamFanout(s: Server, n: number, round: number): Promise
     req.on('error', () => {});
     return req;
   });
-  const rssMiB = s.rssMiB();
-  const t0 = await trigger(s, round);
-  await withTimeout(p.done, 60_000, `stream fan-out to ${n}`);
-  p.close();
-  agent.destroy();
-  return { ms: p.lastAt() - t0, rssMiB };
+  return fire(s, p, agent, round, `stream fan-out to ${n}`);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
