@@ -13,6 +13,9 @@ interface Parked {
   done: Promise<void>;
   /** performance.now() when the last one got it. */
   lastAt(): number;
+  /** Clients that had an event before the change was made (some other event came): the round is void. */
+  early(): number;
+  arm(): void;
   close(): void;
 }
 
@@ -36,6 +39,8 @@ async function park(n: number, open: (i: number, parked: () => void, got: () => 
   let parked = 0;
   let got = 0;
   let last = 0;
+  let armed = false;
+  let early = 0;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   const reqs: http.ClientRequest[] = [];
@@ -46,6 +51,7 @@ async function park(n: number, open: (i: number, parked: () => void, got: () => 
         () => parked++,
         () => {
           last = performance.now();
+          if (!armed) early++;
           if (++got === n) resolveDone();
         },
       ),
@@ -58,7 +64,7 @@ async function park(n: number, open: (i: number, parked: () => void, got: () => 
     await sleep(10);
   }
   await sleep(300); // the last headers are out; let the server finish parking them
-  return { done, lastAt: () => last, close: () => reqs.forEach((r) => r.destroy()) };
+  return { done, lastAt: () => last, early: () => early, arm: () => void (armed = true), close: () => reqs.forEach((r) => r.destroy()) };
 }
 
 async function trigger(s: Server, round: number): Promise<number> {
@@ -75,11 +81,13 @@ async function trigger(s: Server, round: number): Promise<number> {
 /** Reads RSS while all are parked, makes the change, and times until the last client has it. */
 async function fire(s: Server, p: Parked, agent: http.Agent, round: number, what: string): Promise<{ ms: number; rssMiB: number }> {
   const rssMiB = s.rssMiB();
+  p.arm();
   const t0 = await trigger(s, round);
   await withTimeout(p.done, 60_000, what);
   p.close();
   agent.destroy();
-  return { ms: p.lastAt() - t0, rssMiB };
+  if (p.early() > 0) console.error(`bench: ${what}: ${p.early()} clients had an event before the change; round void`);
+  return { ms: p.early() > 0 ? NaN : p.lastAt() - t0, rssMiB };
 }
 
 /** ms from the config change until all `n` long polls have answered; RSS (MiB) while they were parked. */
