@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { referenceUnavailable } from '../test/support/syncthing-ref.js';
 import { startSynchro, startSyncthing, type Server } from './servers.js';
 import { pollFanout, streamFanout } from './events-workloads.js';
+import { throughput } from './throughput.js';
 import { addAndWait, burst, enableWatch, latencyMs, makeBigFiles, makeTree, median, now, rescan, sleep, status, watchLatency } from './workloads.js';
 
 /**
@@ -52,8 +53,8 @@ interface Row {
   lower: boolean;
 }
 const rows = new Map<string, Row>();
-const record = (workload: string, unit: string, who: Server['name'], v: number, goal: string) => {
-  const r = rows.get(workload) ?? { workload, unit, synchro: [], syncthing: [], goal, lower: true };
+const record = (workload: string, unit: string, who: Server['name'], v: number, goal: string, lower = true) => {
+  const r = rows.get(workload) ?? { workload, unit, synchro: [], syncthing: [], goal, lower };
   r[who].push(v);
   rows.set(workload, r);
 };
@@ -182,6 +183,22 @@ async function eventsWorkload(start: (home: string) => Promise<Server>, who: Ser
   }
 }
 
+/** Small GETs with 50 keep-alive connections (autocannon), on a fresh home. Higher is better. */
+async function throughputWorkload(start: (home: string) => Promise<Server>, who: Server['name'], round: number): Promise<void> {
+  const home = path.join(lab, `thome-${who}-${round}`);
+  fs.rmSync(home, { recursive: true, force: true });
+  const s = await start(home);
+  try {
+    for (const p of ['/rest/system/ping', '/rest/system/status', '/rest/config']) {
+      await throughput(s, p, 50, 1); // warm-up
+      record(`GET ${p}, 50 connections`, 'req/s (more is better)', who, await throughput(s, p), '—', false);
+    }
+  } finally {
+    await s.stop();
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
 /** 50 realistic .stignore lines that match little of the tree: the cost is the matching itself. */
 const IGNORE_LINES = [
   '// typical ignores', '*.tmp', '*.swp', '*~', '.DS_Store', '(?d)Thumbs.db', '(?i)desktop.ini', 'node_modules', '.git', '/build', 'dist/',
@@ -222,6 +239,7 @@ for (let round = 0; round < rounds; round++) {
     if (want('latency')) await watchLatencyWorkload(start, who, round);
     if (want('hash')) await hashWorkload(start, who, round);
     if (want('events')) await eventsWorkload(start, who, round);
+    if (want('throughput')) await throughputWorkload(start, who, round);
     if (values.only === 'ignores') await ignoreWorkload(start, who, round);
   }
 }
