@@ -117,16 +117,23 @@ async function treeWorkloads(start: (home: string) => Promise<Server>, who: Serv
   }
 }
 
-async function hashWorkload(start: (home: string) => Promise<Server>, who: Server['name'], round: number): Promise<void> {
-  const home = path.join(lab, `hhome-${who}-${round}`);
+/** A server on a fresh home named `prefix-who-round`, for `fn` alone; stopped and removed afterwards. */
+async function withServer(start: (home: string) => Promise<Server>, prefix: string, who: Server['name'], round: number, fn: (s: Server) => Promise<void>): Promise<void> {
+  const home = path.join(lab, `${prefix}-${who}-${round}`);
   fs.rmSync(home, { recursive: true, force: true });
   const s = await start(home);
   try {
-    record(`hashing ${(BIG.count * BIG.mib) / 1024} GiB (${BIG.count} files)`, 's', who, await addAndWait(s, 'big', big, BIG.count), '≤ 0.4× Syncthing');
+    await fn(s);
   } finally {
     await s.stop();
     fs.rmSync(home, { recursive: true, force: true });
   }
+}
+
+async function hashWorkload(start: (home: string) => Promise<Server>, who: Server['name'], round: number): Promise<void> {
+  await withServer(start, 'hhome', who, round, async (s) => {
+    record(`hashing ${(BIG.count * BIG.mib) / 1024} GiB (${BIG.count} files)`, 's', who, await addAndWait(s, 'big', big, BIG.count), '≤ 0.4× Syncthing');
+  });
 }
 
 /** One file written into a quiet watched folder until GET /rest/db/file knows it, at the default delay and at 1 s. */
@@ -154,10 +161,7 @@ async function watchLatencyWorkload(start: (home: string) => Promise<Server>, wh
 
 /** Parked long polls (and, on Synchro, event streams) woken by one config change; RSS while 10,000 wait. */
 async function eventsWorkload(start: (home: string) => Promise<Server>, who: Server['name'], round: number): Promise<void> {
-  const home = path.join(lab, `ehome-${who}-${round}`);
-  fs.rmSync(home, { recursive: true, force: true });
-  const s = await start(home);
-  try {
+  await withServer(start, 'ehome', who, round, async (s) => {
     for (const [n, goal] of [[1_000, '≤ 50 ms'], [10_000, '≤ 150 ms']] as const) {
       // Warm-up, timing not recorded: a server that has run a while, as users meet it. RSS is
       // read here, the first time 10,000 wait: later rounds would measure the heap's high-water mark.
@@ -177,26 +181,17 @@ async function eventsWorkload(start: (home: string) => Promise<Server>, who: Ser
         await sleep(500);
       }
     }
-  } finally {
-    await s.stop();
-    fs.rmSync(home, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Small GETs with 50 keep-alive connections (autocannon), on a fresh home. Higher is better. */
 async function throughputWorkload(start: (home: string) => Promise<Server>, who: Server['name'], round: number): Promise<void> {
-  const home = path.join(lab, `thome-${who}-${round}`);
-  fs.rmSync(home, { recursive: true, force: true });
-  const s = await start(home);
-  try {
+  await withServer(start, 'thome', who, round, async (s) => {
     for (const p of ['/rest/system/ping', '/rest/system/status', '/rest/config']) {
       await throughput(s, p, 50, 1); // warm-up
       record(`GET ${p}, 50 connections`, 'req/s (more is better)', who, await throughput(s, p), '—', false);
     }
-  } finally {
-    await s.stop();
-    fs.rmSync(home, { recursive: true, force: true });
-  }
+  });
 }
 
 /** 50 realistic .stignore lines that match little of the tree: the cost is the matching itself. */
