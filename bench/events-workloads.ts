@@ -86,7 +86,7 @@ async function fire(s: Server, p: Parked, agent: http.Agent, round: number, what
   await withTimeout(p.done, 60_000, what);
   p.close();
   agent.destroy();
-  if (p.early() > 0) console.error(`bench: ${what}: ${p.early()} clients had an event before the change; round void`);
+  if (p.early() > 0) console.error(`bench: ${s.name}: ${what}: ${p.early()} clients had an event before the change; round void`);
   return { ms: p.early() > 0 ? NaN : p.lastAt() - t0, rssMiB };
 }
 
