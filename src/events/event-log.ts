@@ -73,12 +73,12 @@ export class EventLog implements EventSink {
   replay(mask: EventMask, afterGlobalId: number): { events: LoggedEvent[]; complete: boolean } {
     const parts: LoggedEvent[][] = [];
     let complete = true;
+    const wanted = (e: LoggedEvent) => (maskOf(e.type) & mask) !== 0n;
     for (const s of this.builtIn) {
       if ((s.mask & mask) === 0n) continue;
       const oldest = s.oldest;
       if (s.wrapped && oldest && oldest.event.globalID > afterGlobalId + 1) complete = false;
-      const bitOk = (e: LoggedEvent) => (maskOf(e.type) & mask) !== 0n;
-      parts.push(s.afterGlobal(afterGlobalId).map((n) => n.event).filter(bitOk));
+      parts.push(s.afterGlobal(afterGlobalId).map((n) => n.event).filter(wanted));
     }
     const events = parts.length === 1 ? parts[0]! : mergeByGlobalId(parts);
     return { events, complete };

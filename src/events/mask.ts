@@ -22,6 +22,14 @@ export function maskOf(type: EventType): EventMask {
  * add nothing, so a list of only unknown names is the empty mask, which never matches.
  * An empty value means the default mask.
  */
+/** The names in an `events=` value that are no event type (what a strict reader rejects). */
+export function unknownEventNames(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '' && !EVENT_TYPES.includes(s as EventType));
+}
+
 export function parseEventMask(value: string | undefined): EventMask {
   if (value === undefined || value.trim() === '') return DEFAULT_EVENTS;
   let mask = 0n;

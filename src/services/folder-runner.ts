@@ -119,6 +119,16 @@ export class FolderRunner {
     this.setTimer(s * 1000 * (0.75 + Math.random() * 0.5));
   }
 
+  /**
+   * In error: nothing to watch in a folder that is not there (or not healthy), so look again soon,
+   * then less and less often; only a completed scan starts the delay over.
+   */
+  private async retryLater(): Promise<void> {
+    await this.watch?.stop();
+    this.setTimer(this.healthRetryMs);
+    this.healthRetryMs = Math.min(this.healthRetryMs * 2, HEALTH_RETRY_MAX_MS);
+  }
+
   private setTimer(ms: number): void {
     if (this.stopped) return;
     if (this.timer) this.d.clock.clearTimeout(this.timer);
@@ -188,13 +198,9 @@ export class FolderRunner {
       ignoresChanged = before !== undefined && loaded !== undefined && loaded.hash !== before;
     } catch (err) {
       this.setState('error', messageOf(err));
-      // Nothing to watch in a folder that is not there; look again soon, then less and less often.
-      await this.watch?.stop();
-      this.setTimer(this.healthRetryMs);
-      this.healthRetryMs = Math.min(this.healthRetryMs * 2, HEALTH_RETRY_MAX_MS);
+      await this.retryLater();
       throw err;
     }
-    this.healthRetryMs = HEALTH_RETRY_FIRST_MS;
     const recovered = this.state === 'error';
     if (recovered) this.setState('idle');
     if (ignoresChanged || recovered) {
@@ -246,6 +252,7 @@ export class FolderRunner {
       this.scanErrors = [...this.scanErrors.filter((e) => !under(e.path)), ...result.errors].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       index.setLastScan(id, this.d.clock.nowNs());
       if (result.changed > 0) index.collectGarbage();
+      this.healthRetryMs = HEALTH_RETRY_FIRST_MS;
       this.setState('idle');
       // A big scan leaves tens of MB of garbage; give it back now rather than whenever V8 next looks.
       if (result.changed > 10_000) setImmediate(releaseMemory);
@@ -253,8 +260,7 @@ export class FolderRunner {
       const msg = messageOf(err);
       if (!this.stopped) {
         this.setState('error', msg);
-        await this.watch?.stop();
-        this.setTimer(this.healthRetryMs);
+        await this.retryLater();
       }
       throw err instanceof AppError ? err : new AppError('internal', msg, { cause: err });
     } finally {

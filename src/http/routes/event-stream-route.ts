@@ -1,7 +1,6 @@
 import type { Context } from 'koa';
 import type { ServerResponse } from 'node:http';
-import { EVENT_TYPES, type EventType } from '../../events/types.js';
-import { parseEventMask, type EventMask } from '../../events/mask.js';
+import { parseEventMask, unknownEventNames, type EventMask } from '../../events/mask.js';
 import type { LoggedEvent } from '../../events/types.js';
 import type { HttpDeps } from '../deps.js';
 import { streamFrame } from '../event-json.js';
@@ -31,10 +30,8 @@ const GOODBYE_GRACE_MS = 5_000;
 /** A stream's `events=`: the same names as /rest/events, but a name we do not know is an error here. */
 function streamMask(ctx: Context): EventMask {
   const raw = query(ctx, 'events');
-  if (raw !== undefined) {
-    const unknown = raw.split(',').map((s) => s.trim()).filter((s) => s !== '' && !EVENT_TYPES.includes(s as EventType));
-    if (unknown.length > 0) throw new HttpError(400, `unknown event type ${JSON.stringify(unknown[0])} in events=`);
-  }
+  const unknown = raw === undefined ? [] : unknownEventNames(raw);
+  if (unknown.length > 0) throw new HttpError(400, `unknown event type ${JSON.stringify(unknown[0])} in events=`);
   return parseEventMask(raw);
 }
 
