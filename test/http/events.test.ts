@@ -160,6 +160,18 @@ test('bad since, limit, timeout and heartbeat: Syncthing defaults for its own pa
     await clock.advance(1_000);
     assert.equal(await p, '[]\n');
   }
+  // A negative or non-numeric timeout is Syncthing's default, 60 s.
+  for (const timeout of ['-1', 'abc', '1.5']) {
+    const p = s.req(`/rest/events?since=99999&timeout=${timeout}`).then((r) => r.text());
+    await waitFor(() => s.app.events.waiting === 1);
+    await clock.advance(59_000);
+    let done = false;
+    void p.then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(done, false, `timeout=${timeout} still waits at 59 s`);
+    await clock.advance(1_000);
+    assert.equal(await p, '[]\n');
+  }
 });
 
 test('an aborted poll consumes nothing: the next poll with the same since gets the event', async (t) => {

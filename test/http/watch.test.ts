@@ -237,6 +237,14 @@ test('turning the watcher off and on through the config stops and restarts watch
     await write(root, 'watched.txt', String(Date.now()));
     return (await until('w', () => fileRec(s, 'f', 'watched.txt'), 1500).catch(() => undefined)) !== undefined;
   });
+  // A paused folder does not watch; resuming it picks up what changed meanwhile.
+  assert.equal((await patch({ paused: true })).status, 200);
+  const since = await lastEventId(s);
+  await write(root, 'while-paused.txt', 'p');
+  await sleep(2500);
+  assert.equal(scansIn(await eventsSince(s, since)), 0, 'no scan of a paused folder');
+  assert.equal((await patch({ paused: false })).status, 200);
+  await present(s, 'while-paused.txt');
 });
 
 test('scan?next= delays the next periodic scan to the given seconds', async (t) => {
