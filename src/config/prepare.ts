@@ -34,6 +34,16 @@ function prepareFolderDevices(list: FolderDeviceConfiguration[], myId: string): 
   return [...seen.values()].sort((x, y) => compareDeviceIds(x.deviceID, y.deviceID));
 }
 
+/** Syncthing 1.x kept the staggered versioner's interval and path in params; they are fields now. */
+function migrateStaggeredParams(v: FolderConfiguration['versioning']): void {
+  if (v.type !== 'staggered') return;
+  const { cleanInterval, versionsPath, ...rest } = v.params;
+  if (cleanInterval === undefined && versionsPath === undefined) return;
+  if (cleanInterval !== undefined && /^\d+$/.test(cleanInterval.trim())) v.cleanupIntervalS = Number(cleanInterval.trim());
+  if (versionsPath !== undefined && v.fsPath === '') v.fsPath = versionsPath;
+  v.params = rest;
+}
+
 function prepareFolder(f: FolderConfiguration, myId: string, knownDevices: Set<string> | undefined): void {
   if (knownDevices) f.devices = f.devices.filter((d) => knownDevices.has(d.deviceID) || d.deviceID === myId);
   f.devices = prepareFolderDevices(f.devices, myId);
@@ -42,6 +52,7 @@ function prepareFolder(f: FolderConfiguration, myId: string, knownDevices: Set<s
     f.fsWatcherEnabled = false;
     f.fsWatcherDelayS = 10;
   }
+  migrateStaggeredParams(f.versioning);
   f.versioning.cleanupIntervalS = Math.min(Math.max(f.versioning.cleanupIntervalS, 0), MAX_RESCAN_S);
   if (f.markerName === '') f.markerName = '.stfolder';
   if (f.type === 'receiveencrypted') f.ignorePerms = true;

@@ -18,6 +18,7 @@ import { staticGui } from './static-gui.js';
 import { clusterRoutes } from './routes/cluster-routes.js';
 import { configRoutes } from './routes/config-routes.js';
 import { dbRoutes } from './routes/db-routes.js';
+import { versionsRoutes } from './routes/versions-routes.js';
 import { eventsRoutes } from './routes/events-routes.js';
 import { eventStreamRoute } from './routes/event-stream-route.js';
 import { Heartbeats } from './heartbeats.js';
@@ -70,6 +71,7 @@ export class HttpServer {
       ...clusterRoutes(d),
       ...svcRoutes(d),
       ...dbRoutes(d),
+      ...versionsRoutes(d),
       ...eventsRoutes(d, this.shutdown, beats),
       eventStreamRoute(d, this.shutdown, beats),
     ]);

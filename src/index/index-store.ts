@@ -69,6 +69,7 @@ export class IndexStore {
       blocklistAdd: prep('INSERT OR IGNORE INTO blocklists (blocks_hash, block_hashes) VALUES (?, ?)'),
       candidates: prep('SELECT id, device_idx, version, deleted, local_flags, modified_ns FROM files WHERE folder_idx = ? AND name = ?', true),
       setFlags: prep('UPDATE files SET local_flags = ? WHERE id = ?'),
+      dropLocal: prep('DELETE FROM files WHERE folder_idx = ? AND device_idx = ? AND name = ?'),
       anyRemote: prep('SELECT EXISTS (SELECT 1 FROM files WHERE folder_idx = ? AND device_idx <> ?) AS x'),
       getLocal: prep(
         `SELECT ${FILE_COLUMNS}, b.block_hashes FROM files f LEFT JOIN blocklists b ON b.blocks_hash = f.blocks_hash
@@ -104,6 +105,11 @@ export class IndexStore {
         true,
       ),
       flagged: prep(`SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = ? AND f.device_idx = ? AND f.local_flags & ? ORDER BY f.name LIMIT ? OFFSET ?`, true),
+      flaggedAfter: prep(
+        `SELECT ${FILE_COLUMNS}, b.block_hashes FROM files f LEFT JOIN blocklists b ON b.blocks_hash = f.blocks_hash
+         WHERE f.folder_idx = ? AND f.device_idx = ? AND f.local_flags & ? AND f.name > ? ORDER BY f.name LIMIT ?`,
+        true,
+      ),
       needed: prep(`SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = ? AND f.local_flags & ${Flag.Needed} ORDER BY f.name LIMIT ? OFFSET ?`, true),
       remoteNeed: prep(
         `SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = @folder AND f.local_flags & ${Flag.Global} AND NOT f.local_flags & ${INVALID_FLAGS}
@@ -210,9 +216,10 @@ export class IndexStore {
 
   /**
    * Writes local records in one transaction: each gets the next local sequence, its block list is
-   * stored once per content, and the Global/Needed bits of its name are recomputed.
+   * stored once per content, and the Global/Needed bits of its name are recomputed. The names in
+   * `dropped` lose their local record altogether (a receive-only addition deleted again).
    */
-  updateLocal(folder: string, files: FileInfo[]): UpdateResult {
+  updateLocal(folder: string, files: FileInfo[], dropped: readonly string[] = []): UpdateResult {
     const fi = this.idx(folder);
     const run = this.db.transaction((): UpdateResult => {
       let seq = (this.s.folderSeq!.get(fi) as { sequence: number }).sequence;
@@ -227,6 +234,10 @@ export class IndexStore {
         this.s.upsert!.get(...fileParams(fi, LOCAL_DEVICE, f, seq, flags));
         if (remote) this.recalcGlobal(fi, f.name);
         written.push({ ...f, sequence: seq, localFlags: flags });
+      }
+      for (const name of dropped) {
+        this.s.dropLocal!.run(fi, LOCAL_DEVICE, name);
+        if (remote) this.recalcGlobal(fi, name);
       }
       this.s.folderSetSeq!.run(seq, fi);
       return { sequence: seq, files: written };
@@ -271,6 +282,11 @@ export class IndexStore {
   /** Local records carrying any of `flags` (e.g. ReceiveOnly for /rest/db/localchanged). */
   localWithFlags(folder: string, flags: number, offset: number, limit: number): FileInfo[] {
     return (this.s.flagged!.all(this.idx(folder), LOCAL_DEVICE, flags, limit, offset) as FileRow[]).map(rowToFile);
+  }
+
+  /** Like localWithFlags, with block lists, `limit` at a time by name after `after` (for work that rewrites what it pages through). */
+  localWithFlagsAfter(folder: string, flags: number, after: string, limit: number): FileInfo[] {
+    return (this.s.flaggedAfter!.all(this.idx(folder), LOCAL_DEVICE, flags, after, limit) as FileRow[]).map(rowToFile);
   }
 
   /** Global records the local device needs. */

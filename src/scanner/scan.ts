@@ -36,8 +36,13 @@ export interface ScanRequest extends ScanFlags {
   keepTemporariesH: number;
   shortId: string;
   nowMs: () => number;
-  /** Commits one batch (≤ 1000 records or 5000 blocks); the scan waits for it. */
-  commit(batch: FileInfo[]): Promise<void> | void;
+  /**
+   * Commits one batch (≤ 1000 records or 5000 blocks) and the names whose record is to go
+   * altogether; the scan waits for it.
+   */
+  commit(batch: FileInfo[], dropped: string[]): Promise<void> | void;
+  /** False for receive-encrypted folders: files are recorded from the walk alone, never hashed. */
+  hash?: boolean;
   signal?: AbortSignal;
 }
 
@@ -89,6 +94,7 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
   const seen = new Set<string>();
   const deletedByRename = new Set<string>();
   let batch: FileInfo[] = [];
+  let dropped: string[] = [];
   let batchBlocks = 0;
   let changed = 0;
   let committing: Promise<void> = Promise.resolve();
@@ -96,12 +102,14 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
   const nowNs = () => BigInt(req.nowMs()) * 1_000_000n;
 
   const flush = (): Promise<void> => {
-    if (batch.length === 0) return committing;
+    if (batch.length === 0 && dropped.length === 0) return committing;
     const b = batch;
+    const d = dropped;
     batch = [];
+    dropped = [];
     batchBlocks = 0;
-    changed += b.length;
-    committing = committing.then(() => req.commit(b));
+    changed += b.length + d.length;
+    committing = committing.then(() => req.commit(b, d));
     return committing;
   };
   const add = (f: FileInfo): Promise<void> | undefined => {
@@ -196,11 +204,19 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
       const old = current.get(cand.name);
       if (old && !old.deleted && (await isGone(path.join(req.root, old.name)))) {
         deletedByRename.add(old.name);
-        await add(deletedRecord(old, req.shortId, nowS(), nowNs(), req));
+        if (old.localFlags & Flag.ReceiveOnly) dropped.push(old.name);
+        else await add(deletedRecord(old, req.shortId, nowS(), nowNs(), req));
         break;
       }
     }
   };
+
+  // Receive-encrypted folders hold data they cannot read: the walk's metadata is the whole record.
+  const unhashedRecord = (e: WalkEntry, cur: FileInfo | undefined): FileInfo => ({
+    ...recordFor(e, cur, req.shortId, nowS(), req),
+    size: e.size,
+    previousBlocksHash: cur?.blocksHash,
+  });
 
   // Change detection reads the index one directory at a time; a few directories stay cached
   // because the walk returns to a parent after each subdirectory.
@@ -232,7 +248,8 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
       }
       if (unchanged(briefOf(e.name), e, req)) continue;
       const cur = current.get(e.name);
-      if (e.kind === FileType.File) {
+      if (e.kind === FileType.File && req.hash === false) void add(unhashedRecord(e, cur));
+      else if (e.kind === FileType.File) {
         queue.push({ e, cur });
         progress.toHash += e.size;
       } else void add(recordFor(e, cur, req.shortId, nowS(), req));
@@ -267,7 +284,12 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
         }
         if (deleted) continue;
         const rec = current.get(name);
-        if (rec && (await isGone(path.join(req.root, name)))) await add(deletedRecord(rec, req.shortId, nowS(), nowNs(), req));
+        if (!rec || !(await isGone(path.join(req.root, name)))) continue;
+        // A receive-only change that is gone again leaves nothing to revert: its record goes (spec index §7.1).
+        if (rec.localFlags & Flag.ReceiveOnly) {
+          dropped.push(name);
+          if (dropped.length >= MAX_BATCH_FILES) await flush();
+        } else await add(deletedRecord(rec, req.shortId, nowS(), nowNs(), req));
       }
       after = page[page.length - 1]!.name;
       await flush();

@@ -15,9 +15,15 @@ import { expandTilde } from '../shared/paths.js';
 import { releaseMemory } from '../shared/memory.js';
 import { emitBatchEvents } from './folder-events.js';
 import { FolderWatch } from './folder-watch.js';
+import { revertReceiveOnly } from './receive-only-revert.js';
+import { overrideSendOnly } from './send-only-override.js';
+import { IgnoreMatcher } from '../scanner/ignore-pattern.js';
+import { createVersioner } from '../versioner/create.js';
+import type { Versioner } from '../versioner/versioner.js';
+import type { FileInfo } from '../shared/file-info.js';
 import type { Semaphore } from './semaphore.js';
 
-export type FolderState = 'idle' | 'scan-waiting' | 'scanning' | 'error';
+export type FolderState = 'idle' | 'scan-waiting' | 'scanning' | 'clean-waiting' | 'cleaning' | 'error';
 
 export const MARKER_MISSING = 'folder marker missing (this indicates potential data loss, search docs/forum to get information about how to proceed)';
 
@@ -59,12 +65,21 @@ export class FolderRunner {
   private ignores?: LoadedIgnores;
   private healthRetryMs = HEALTH_RETRY_FIRST_MS;
   private readonly watch?: FolderWatch;
+  /** Undefined when versioning is off (or its type does not exist: then `versionerError` says so). */
+  readonly versioner?: Versioner;
+  private versionerError = '';
+  private cleanupTimer?: Timer;
 
   constructor(
     readonly cfg: Readonly<FolderConfiguration>,
     private readonly d: RunnerDeps,
   ) {
     this.stateChangedMs = Math.floor(d.clock.nowMs() / 1000) * 1000;
+    try {
+      this.versioner = createVersioner(cfg.versioning, { root: this.root, nowMs: () => d.clock.nowMs(), log: (m) => d.log.info(`folder ${cfg.id}: ${m}`) });
+    } catch (err) {
+      this.versionerError = `creating versioner: ${messageOf(err)}`;
+    }
     if (cfg.fsWatcherEnabled) {
       this.watch = new FolderWatch({
         folder: cfg,
@@ -91,6 +106,7 @@ export class FolderRunner {
   /** Starts the schedule: a first full scan at once (the watch starts once the folder is healthy), then periodic rescans. */
   start(): void {
     void this.scan([]).catch(() => undefined);
+    this.scheduleCleanup();
   }
 
   async stop(): Promise<void> {
@@ -98,6 +114,7 @@ export class FolderRunner {
     this.abort.abort();
     if (this.timer) this.d.clock.clearTimeout(this.timer);
     if (this.progressTimer) this.d.clock.clearTimeout(this.progressTimer);
+    if (this.cleanupTimer) this.d.clock.clearTimeout(this.cleanupTimer);
     await this.watch?.stop();
     await this.queue.catch(() => undefined);
   }
@@ -138,9 +155,97 @@ export class FolderRunner {
 
   /** Queues a scan of `subs` ([] = everything); resolves when it has run, rejects with its error. */
   scan(subs: string[]): Promise<void> {
-    const run = this.queue.then(() => this.runScan(subs));
+    return this.enqueue(() => this.runScan(subs));
+  }
+
+  /** Runs `job` after everything queued before it: scans, reverts, overrides and cleanups never overlap. */
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(job);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** The versioner cleanup every cleanupIntervalS (0 = never), in states clean-waiting → cleaning. */
+  private scheduleCleanup(): void {
+    const s = this.cfg.versioning.cleanupIntervalS;
+    if (!this.versioner || s <= 0 || this.stopped) return;
+    this.cleanupTimer = this.d.clock.setTimeout(() => {
+      void this.enqueue(() => this.runCleanup()).finally(() => this.scheduleCleanup());
+    }, s * 1000);
+    (this.cleanupTimer as { unref?: () => void }).unref?.();
+  }
+
+  private async runCleanup(): Promise<void> {
+    // A folder in error may be an unmounted disk: its versions are not ours to judge.
+    if (this.stopped || !this.versioner || this.state === 'error') return;
+    this.setState('clean-waiting');
+    const release = await this.d.limiter.acquire();
+    try {
+      this.setState('cleaning');
+      await this.versioner.clean(this.abort.signal);
+    } catch (err) {
+      if (!this.stopped) this.d.log.warn(`folder ${this.cfg.id}: cleaning versions: ${messageOf(err)}`);
+    } finally {
+      release();
+      if (!this.stopped) this.setState('idle');
+    }
+  }
+
+  /** Writes one batch of local records and announces it as a scan would. */
+  private commitLocal(files: FileInfo[], dropped: string[] = []): void {
+    const { sequence, files: written } = this.d.index.updateLocal(this.cfg.id, files, dropped);
+    if (written.length > 0) emitBatchEvents(this.d.events, this.cfg, written, sequence);
+    this.d.dirty(this.cfg.id);
+  }
+
+  /** POST /rest/db/revert: undoes the receive-only changes (receive-only and receive-encrypted folders; nothing otherwise). */
+  revert(): Promise<void> {
+    if (this.cfg.type !== 'receiveonly' && this.cfg.type !== 'receiveencrypted') return Promise.resolve();
+    return this.enqueue(() =>
+      this.exclusive(async () => {
+        const ignores = this.currentIgnores();
+        await revertReceiveOnly({
+          index: this.d.index,
+          folder: this.cfg.id,
+          root: this.root,
+          versioner: this.cfg.type === 'receiveonly' ? this.versioner : undefined,
+          ignores: ignores && !ignores.error ? new IgnoreMatcher(ignores.patterns) : undefined,
+          shortId: this.d.shortId,
+          nowMs: () => this.d.clock.nowMs(),
+          commit: (files) => this.commitLocal(files),
+          log: (m) => this.d.log.warn(`folder ${this.cfg.id}: ${m}`),
+        });
+      }),
+    );
+  }
+
+  /** POST /rest/db/override: our copy of every needed file wins (send-only folders; nothing otherwise). */
+  override(): Promise<void> {
+    if (this.cfg.type !== 'sendonly') return Promise.resolve();
+    return this.enqueue(() =>
+      this.exclusive(async () => {
+        overrideSendOnly({
+          index: this.d.index,
+          folder: this.cfg.id,
+          shortId: this.d.shortId,
+          nowS: () => Math.floor(this.d.clock.nowMs() / 1000),
+          commit: (files) => this.commitLocal(files),
+        });
+      }),
+    );
+  }
+
+  /** Revert and override show as `scanning` while they run, as in Syncthing; not while the folder is in error. */
+  private async exclusive(work: () => Promise<void>): Promise<void> {
+    if (this.stopped || this.state === 'error') return;
+    this.setState('scanning');
+    try {
+      await work();
+    } catch (err) {
+      this.d.log.warn(`folder ${this.cfg.id}: ${messageOf(err)}`);
+    } finally {
+      if (!this.stopped) this.setState('idle');
+    }
   }
 
   private setState(to: FolderState, error = ''): void {
@@ -166,6 +271,7 @@ export class FolderRunner {
       await fs.mkdir(root, { recursive: true }).catch(() => undefined);
       if ((this.cfg.markerName || '.stfolder') === '.stfolder') await fs.mkdir(marker).catch(() => undefined);
     }
+    if (this.versionerError) throw new AppError('internal', this.versionerError);
     const st = await fs.stat(root).catch(() => undefined);
     if (!st) throw new AppError('internal', 'folder path missing');
     if (!st.isDirectory()) throw new AppError('internal', 'folder path not a directory');
@@ -237,12 +343,11 @@ export class FolderRunner {
           shortId: this.d.shortId,
           nowMs: () => this.d.clock.nowMs(),
           signal: this.abort.signal,
-          commit: async (batch) => {
+          hash: this.cfg.type !== 'receiveencrypted',
+          commit: async (batch, dropped) => {
             // The marker is checked again before every write: an unmounted disk must not turn into a mass delete.
             if (!(await fs.stat(markerFile).catch(() => undefined))) throw new AppError('internal', MARKER_MISSING);
-            const { sequence, files } = index.updateLocal(id, batch);
-            emitBatchEvents(this.d.events, this.cfg, files, sequence);
-            this.d.dirty(id);
+            this.commitLocal(batch, dropped);
           },
         },
         this.progress,

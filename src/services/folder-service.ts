@@ -9,7 +9,8 @@ import type { IndexStore, TreeRow } from '../index/index-store.js';
 import type { ScanError } from '../scanner/scan.js';
 import type { ScanPool } from '../scanner/worker-pool.js';
 import type { Clock } from '../shared/clock.js';
-import { AppError } from '../shared/errors.js';
+import { AppError, messageOf } from '../shared/errors.js';
+import type { FileVersion, Versioner } from '../versioner/versioner.js';
 import { Flag, type FileInfo } from '../shared/file-info.js';
 import type { Logger } from '../shared/logger.js';
 import { FolderRunner } from './folder-runner.js';
@@ -375,6 +376,56 @@ export class FolderService {
         }),
       ),
     );
+    return failed;
+  }
+
+  /** POST /rest/db/revert: starts undoing a receive-only folder's local changes; unknown folders and other types do nothing. */
+  revert(id: string): void {
+    void this.runners.get(id)?.revert().catch(() => undefined);
+  }
+
+  /** POST /rest/db/override: starts making a send-only folder's copy win; unknown folders and other types do nothing. */
+  override(id: string): void {
+    void this.runners.get(id)?.override().catch(() => undefined);
+  }
+
+  private versioner(id: string): Versioner {
+    let r: FolderRunner;
+    try {
+      r = this.runner(id);
+    } catch (err) {
+      throw new AppError('internal', FOLDER_MISSING, { cause: err });
+    }
+    if (!r.versioner) throw new AppError('internal', 'folder has no versioner');
+    return r.versioner;
+  }
+
+  /** GET /rest/folder/versions: every stored version by path (spec index §6). */
+  async versions(id: string): Promise<Map<string, FileVersion[]>> {
+    return this.versioner(id).versions();
+  }
+
+  /**
+   * POST /rest/folder/versions: restores each path to the version made at the given time (ms).
+   * Returns the failures by path; a path that fails is left as it was. The restored paths are
+   * rescanned afterwards.
+   */
+  async restoreVersions(id: string, wanted: Map<string, number>): Promise<Map<string, string>> {
+    const v = this.versioner(id);
+    const failed = new Map<string, string>();
+    const restored: string[] = [];
+    for (const [name, atMs] of wanted) {
+      try {
+        const clean = cleanRelPath(name, 'file');
+        if (clean === '') throw new AppError('invalid', 'invalid file: empty path');
+        await v.restore(clean, atMs);
+        restored.push(clean);
+      } catch (err) {
+        failed.set(name, `${v.type} versioner: restore: ${messageOf(err)}`);
+      }
+    }
+    const r = this.runners.get(id);
+    if (r && restored.length > 0) void r.scan(restored).catch(() => undefined);
     return failed;
   }
 

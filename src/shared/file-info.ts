@@ -105,3 +105,10 @@ export function parseVersion(text: string): [string, number][] {
     return [p.slice(0, i), Number(p.slice(i + 1))] as [string, number];
   });
 }
+
+/** The element-wise maximum of two version vectors (what both sides have seen). */
+export function mergeVersions(a: [string, number][], b: [string, number][]): [string, number][] {
+  const out = new Map(a);
+  for (const [id, n] of b) out.set(id, Math.max(out.get(id) ?? 0, n));
+  return [...out.entries()].sort(([x], [y]) => compareShortIds(x, y));
+}

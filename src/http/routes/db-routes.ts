@@ -132,9 +132,23 @@ export function dbRoutes(d: HttpDeps): Route[] {
       },
     },
     { method: 'POST', path: '/rest/db/prio', handler: needPage },
-    // With no peers nothing is needed, so an override has nothing to do; Syncthing answers 200 whatever the folder.
-    { method: 'POST', path: '/rest/db/override', handler: (ctx) => sendEmpty(ctx) },
-    { method: 'POST', path: '/rest/db/revert', handler: (ctx) => sendEmpty(ctx) },
+    // Both run in the background; Syncthing answers 200 at once whatever the folder.
+    {
+      method: 'POST',
+      path: '/rest/db/override',
+      handler: (ctx) => {
+        f.override(folder(ctx));
+        sendEmpty(ctx);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/rest/db/revert',
+      handler: (ctx) => {
+        f.revert(folder(ctx));
+        sendEmpty(ctx);
+      },
+    },
     { method: 'GET', path: '/rest/db/ignores', handler: (ctx) => sendJson(ctx, sortedIgnores(f.ignores(folder(ctx)))) },
     {
       method: 'POST',

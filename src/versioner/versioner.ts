@@ -1,0 +1,154 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { AppError } from '../shared/errors.js';
+import { formatTag, parseTag, tagFilename, untagFilename } from './tag.js';
+import { insideRoot, isMissing, mirrorDirs, renameOrCopy, walkVersions } from './version-fs.js';
+
+/** One stored version of a file, as GET /rest/folder/versions lists it. */
+export interface FileVersion {
+  /** When the version was made (from its tag; the file's mtime for untagged trashcan copies), whole seconds. */
+  versionTimeMs: number;
+  /** The version file's mtime, truncated to seconds. */
+  modTimeMs: number;
+  size: number;
+}
+
+/**
+ * Keeps old copies of files that are about to be replaced or deleted (spec index §6). Callers
+ * pass clean folder-relative paths; every method refuses to act through a symlinked directory.
+ */
+export interface Versioner {
+  readonly type: string;
+  /** Moves the file at `rel` out of the folder into the versions store (nothing when it does not exist). */
+  archive(rel: string): Promise<void>;
+  /** Every stored version by untagged path, oldest first. */
+  versions(): Promise<Map<string, FileVersion[]>>;
+  /** Puts the version of `rel` made at `versionTimeMs` back in place, archiving what is there now. */
+  restore(rel: string, versionTimeMs: number): Promise<void>;
+  /** Removes versions the type's rules no longer keep, then directories left empty. */
+  clean(signal?: AbortSignal): Promise<void>;
+}
+
+export interface StoreDeps {
+  /** The folder root (absolute). */
+  root: string;
+  /** Where versions live (absolute). */
+  versionsRoot: string;
+  nowMs: () => number;
+}
+
+/** Names a version file: with a tag (simple, staggered) or as the file itself (trashcan). */
+export type Tagger = (rel: string, nowMs: number) => string;
+export const tagged: Tagger = (rel, nowMs) => tagFilename(rel, formatTag(nowMs));
+export const untagged: Tagger = (rel) => rel;
+
+const trunc = (ms: number) => Math.floor(ms / 1000) * 1000;
+
+/**
+ * Moves the folder file `rel` into the store under the tagger's name, keeping its mtime, and
+ * returns that name (undefined when there was nothing to archive).
+ */
+export async function archiveFile(d: StoreDeps, rel: string, tagger: Tagger): Promise<string | undefined> {
+  const src = await insideRoot(d.root, rel);
+  const st = await fs.lstat(src).catch((err: unknown) => {
+    if (isMissing(err)) return undefined;
+    throw err;
+  });
+  if (!st) return undefined;
+  if (!st.isFile()) throw new AppError('invalid', `${rel}: not a regular file`);
+  const dir = path.posix.dirname(rel);
+  await mirrorDirs(d.root, d.versionsRoot, dir === '.' ? '' : dir);
+  const name = tagger(rel, d.nowMs());
+  const dst = await insideRoot(d.versionsRoot, name);
+  await renameOrCopy(src, dst);
+  await fs.utimes(dst, st.atime, st.mtime);
+  return name;
+}
+
+/** The versions in the store by untagged name (spec index §6: untagged files count with their mtime). */
+export async function listVersions(d: StoreDeps): Promise<Map<string, FileVersion[]>> {
+  const out = new Map<string, FileVersion[]>();
+  for (const f of await walkVersions(d.versionsRoot)) {
+    const modTimeMs = trunc(f.mtimeMs);
+    const t = untagFilename(f.rel);
+    let name = f.rel;
+    let versionTimeMs = modTimeMs;
+    if (t) {
+      const at = parseTag(t.tag);
+      if (at === undefined) continue;
+      name = t.name;
+      versionTimeMs = at;
+    }
+    const list = out.get(name) ?? [];
+    list.push({ versionTimeMs, modTimeMs, size: f.size });
+    out.set(name, list);
+  }
+  for (const list of out.values()) list.sort((a, b) => a.versionTimeMs - b.versionTimeMs);
+  return out;
+}
+
+/**
+ * Restores a version. Unlike Syncthing, which archives the current file before it knows whether
+ * the version exists, nothing is touched until the version is found, and the version is first
+ * moved next to its target so a trashcan (where both share one name) does not overwrite it.
+ */
+export async function restoreFile(d: StoreDeps, rel: string, versionTimeMs: number, tagger: Tagger): Promise<void> {
+  const target = await insideRoot(d.root, rel);
+  const current = await fs.lstat(target).catch((err: unknown) => {
+    if (isMissing(err)) return undefined;
+    throw err;
+  });
+  if (current?.isDirectory()) throw new AppError('invalid', 'cannot restore on top of a directory');
+  if (current && !current.isFile() && !current.isSymbolicLink()) throw new AppError('invalid', 'cannot restore on top of a special file');
+
+  const source = await findVersion(d, rel, versionTimeMs);
+  if (!source) throw new AppError('not-found', 'version not found');
+
+  const dir = path.posix.dirname(rel);
+  await mirrorDirs(d.versionsRoot, d.root, dir === '.' ? '' : dir);
+  // A temporary name the scanner and watcher skip, in the target's directory so the last step is one rename.
+  const temp = path.join(path.dirname(target), `.syncthing.${path.basename(target)}.tmp`);
+  await renameOrCopy(source.abs, temp);
+  try {
+    if (current?.isSymbolicLink()) await fs.rm(target);
+    else if (current) await archiveFile(d, rel, tagger);
+    await fs.rename(temp, target);
+  } catch (err) {
+    await renameOrCopy(temp, source.abs).catch(() => undefined);
+    throw err;
+  }
+  await fs.utimes(target, source.mtime, source.mtime);
+}
+
+async function findVersion(d: StoreDeps, rel: string, versionTimeMs: number): Promise<{ abs: string; mtime: Date } | undefined> {
+  const regular = async (abs: string) => {
+    const st = await fs.lstat(abs).catch(() => undefined);
+    return st?.isFile() ? st : undefined;
+  };
+  const withTag = await insideRoot(d.versionsRoot, tagFilename(rel, formatTag(versionTimeMs)));
+  const st = await regular(withTag);
+  if (st) return { abs: withTag, mtime: st.mtime };
+  // An untagged copy (trashcan) is the version whose mtime, to the second, is the one asked for.
+  const plain = await insideRoot(d.versionsRoot, rel);
+  const pst = await regular(plain);
+  if (pst && trunc(pst.mtimeMs) === trunc(versionTimeMs)) return { abs: plain, mtime: pst.mtime };
+  return undefined;
+}
+
+/** Every version file of one folder path in the store, oldest first (by name, which sorts by tag). */
+export async function versionsOf(d: StoreDeps, rel: string): Promise<string[]> {
+  const slash = rel.lastIndexOf('/');
+  const relDir = rel.slice(0, slash + 1);
+  let names: string[];
+  try {
+    names = await fs.readdir(path.dirname(await insideRoot(d.versionsRoot, rel)));
+  } catch (err) {
+    if (isMissing(err)) return [];
+    throw err;
+  }
+  const base = rel.slice(slash + 1);
+  return names
+    .filter((n) => untagFilename(n)?.name === base)
+    .sort()
+    .map((n) => relDir + n);
+}
