@@ -25,7 +25,7 @@ const restore = (s: TestServer, body: unknown, folder = 'f') =>
 test('versions: 500 for a folder without versioning or an unknown one', async (t) => {
   const { s, add } = await folderSetup(t);
   await add();
-  for (const [p, msg] of [['/rest/folder/versions?folder=f', 'folder has no versioner'], ['/rest/folder/versions?folder=nope', 'no such folder']]) {
+  for (const [p, msg] of [['/rest/folder/versions?folder=f', 'folder has no versioner'], ['/rest/folder/versions?folder=nope', 'no such folder']] as const) {
     const get = await s.req(p);
     assert.equal(get.status, 500);
     assert.equal(await get.text(), msg + '\n');
@@ -113,7 +113,7 @@ test('POST versions: bad paths, unknown times and directories fail per path and 
     d: time,
   });
   assert.equal(res.status, 200);
-  const errors = await res.json();
+  const errors = (await res.json()) as Record<string, string>;
   assert.deepEqual(Object.keys(errors).sort(), ['../etc/passwd', path.join(dir, 'etc/passwd'), 'a.txt', 'd'].sort());
   assert.match(errors['../etc/passwd'], /^simple versioner: restore: .*\.\./);
   assert.match(errors[path.join(dir, 'etc/passwd')], /must be relative/);
