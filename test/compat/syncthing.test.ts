@@ -227,3 +227,100 @@ test('GET/POST /rest/db/ignores answer as Syncthing does for the same .stignore'
     await done();
   }
 });
+
+/** Polls `fn` until it returns something other than undefined (or gives up after `ms`). */
+async function until<T>(fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const localTime = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0) => new Date(y, mo - 1, d, h, mi, s);
+
+test('a .stversions tree Syncthing wrote lists the same on both, and restores on ours', opts, async () => {
+  const { dir, cleanup: done } = await tempDir();
+  try {
+    const theirs = path.join(dir, 'theirs');
+    const put = async (rel: string, content: string, mtime?: Date) => {
+      await fs.mkdir(path.dirname(path.join(theirs, rel)), { recursive: true });
+      await fs.writeFile(path.join(theirs, rel), content);
+      if (mtime) await fs.utimes(path.join(theirs, rel), mtime, mtime);
+    };
+    await put('docs/a.txt', 'current', localTime(2025, 1, 1));
+    await put('.stversions/docs/a~20240102-130405.txt', 'old', localTime(2023, 5, 5, 5, 5, 5));
+    await put('.stversions/b~20240101-000000.md', 'b old', localTime(2023, 1, 1));
+    await put('.stversions/plain.txt', 'trashcan style', localTime(2024, 6, 1, 10));
+    await put('.stversions/bad~nope.txt', 'skipped');
+    const folder = (p: string) => JSON.stringify({ id: 'ver', path: p, fsWatcherEnabled: false, versioning: { type: 'simple', params: { keep: '10' } } });
+    await get(ref.base, ref.apiKey, '/rest/config/folders', { method: 'POST', body: folder(theirs) });
+    await until(async () => ((await get(ref.base, ref.apiKey, '/rest/folder/versions?folder=ver')).status === 200 ? true : undefined));
+
+    // Syncthing restores a version: it archives the current file under a tag of its own making.
+    const when = localTime(2024, 1, 2, 13, 4, 5).toISOString();
+    const r = await get(ref.base, ref.apiKey, '/rest/folder/versions?folder=ver', { method: 'POST', body: JSON.stringify({ 'docs/a.txt': when }) });
+    assert.deepEqual([r.status, JSON.parse(r.text)], [200, {}]);
+    const written = (await fs.readdir(path.join(theirs, '.stversions/docs'))).filter((n) => n.startsWith('a~'));
+    assert.equal(written.length, 1);
+
+    const mine = path.join(dir, 'mine');
+    await fs.cp(theirs, mine, { recursive: true, preserveTimestamps: true });
+    await get(ours.base, ours.apiKey, '/rest/config/folders', { method: 'POST', body: folder(mine) });
+    await until(async () => ((await get(ours.base, ours.apiKey, '/rest/folder/versions?folder=ver')).status === 200 ? true : undefined));
+    const refList = JSON.parse((await get(ref.base, ref.apiKey, '/rest/folder/versions?folder=ver')).text);
+    const ourList = JSON.parse((await get(ours.base, ours.apiKey, '/rest/folder/versions?folder=ver')).text);
+    assert.deepEqual(ourList, refList);
+
+    // The same failures in the same words, on both.
+    const bad = JSON.stringify({ 'docs/a.txt': localTime(2020, 1, 1).toISOString(), 'nonexist.txt': when, docs: when });
+    const refBad = await get(ref.base, ref.apiKey, '/rest/folder/versions?folder=ver', { method: 'POST', body: bad });
+    const ourBad = await get(ours.base, ours.apiKey, '/rest/folder/versions?folder=ver', { method: 'POST', body: bad });
+    assert.deepEqual([ourBad.status, JSON.parse(ourBad.text)], [refBad.status, JSON.parse(refBad.text)]);
+
+    // Ours restores the version Syncthing wrote.
+    const made = refList['docs/a.txt'].find((v: { size: number }) => v.size === 'current'.length);
+    const back = await get(ours.base, ours.apiKey, '/rest/folder/versions?folder=ver', { method: 'POST', body: JSON.stringify({ 'docs/a.txt': made.versionTime }) });
+    assert.deepEqual([back.status, JSON.parse(back.text)], [200, {}]);
+    assert.equal(await fs.readFile(path.join(mine, 'docs/a.txt'), 'utf8'), 'current');
+    assert.equal((await fs.stat(path.join(mine, 'docs/a.txt'))).mtimeMs, localTime(2025, 1, 1).getTime());
+  } finally {
+    await done();
+  }
+});
+
+test('a receive-only folder counts and reverts local additions as Syncthing does', opts, async () => {
+  const { dir, cleanup: done } = await tempDir();
+  try {
+    const pick = (st: Record<string, number>) =>
+      Object.fromEntries(
+        ['globalFiles', 'globalDirectories', 'globalDeleted', 'localFiles', 'localDirectories', 'localDeleted', 'receiveOnlyChangedFiles', 'receiveOnlyChangedDirectories', 'receiveOnlyChangedDeletes', 'receiveOnlyTotalItems'].map((k) => [k, st[k]]),
+      );
+    const results: unknown[] = [];
+    for (const [base, key, name] of [[ours.base, ours.apiKey, 'ours'], [ref.base, ref.apiKey, 'ref']] as const) {
+      const root = path.join(dir, name);
+      await fs.mkdir(path.join(root, 'sub'), { recursive: true });
+      await fs.writeFile(path.join(root, 'a.txt'), 'aaa');
+      await fs.writeFile(path.join(root, 'sub/b.txt'), 'bbbb');
+      await get(base, key, '/rest/config/folders', { method: 'POST', body: JSON.stringify({ id: 'ro', path: root, type: 'receiveonly', fsWatcherEnabled: false }) });
+      const status = async () => JSON.parse((await get(base, key, '/rest/db/status?folder=ro')).text);
+      const before = await until(async () => {
+        const st = await status();
+        return st.state === 'idle' && st.receiveOnlyTotalItems === 3 ? st : undefined;
+      });
+      const changed = JSON.parse((await get(base, key, '/rest/db/localchanged?folder=ro')).text);
+      assert.equal((await get(base, key, '/rest/db/revert?folder=ro', { method: 'POST' })).status, 200);
+      const after = await until(async () => {
+        const st = await status();
+        return st.state === 'idle' && st.receiveOnlyTotalItems === 0 ? st : undefined;
+      });
+      const left = (await fs.readdir(root)).filter((n) => n !== '.stfolder');
+      results.push({ before: pick(before), changed: changed.files.map((f: { name: string; localFlags: number }) => [f.name, f.localFlags]), after: pick(after), left });
+    }
+    assert.deepEqual(results[0], results[1]);
+  } finally {
+    await done();
+  }
+});
