@@ -7,6 +7,7 @@ import { referenceUnavailable } from '../test/support/syncthing-ref.js';
 import { startSynchro, startSyncthing, type Server } from './servers.js';
 import { pollFanout, streamFanout } from './events-workloads.js';
 import { throughput } from './throughput.js';
+import { makeRevertTree, makeVersionsTree, versionsWorkload } from './versions-workloads.js';
 import { addAndWait, burst, enableWatch, latencyMs, makeBigFiles, makeTree, median, now, rescan, sleep, status, watchLatency } from './workloads.js';
 
 /**
@@ -194,6 +195,24 @@ async function throughputWorkload(start: (home: string) => Promise<Server>, who:
   });
 }
 
+const VERSIONS = quick ? { files: 1_000, perFile: 10, restore: 100, revert: 2_000 } : { files: 2_000, perFile: 10, restore: 500, revert: 10_000 };
+const versionsTree = path.join(lab, `versions-${VERSIONS.files}x${VERSIONS.perFile}`);
+const revertTree = path.join(lab, `revert-${VERSIONS.revert}`);
+if (want('versions')) {
+  console.error(`bench: preparing ${VERSIONS.files} × ${VERSIONS.perFile} versions and ${VERSIONS.revert} receive-only files in ${lab}`);
+  makeVersionsTree(versionsTree, VERSIONS.files, VERSIONS.perFile);
+  makeRevertTree(revertTree, VERSIONS.revert);
+}
+
+async function versionsBench(start: (home: string) => Promise<Server>, who: Server['name'], round: number): Promise<void> {
+  await withServer(start, 'vhome', who, round, async (s) => {
+    const r = await versionsWorkload(s, path.join(lab, `vwork-${who}`), versionsTree, revertTree, VERSIONS.revert, VERSIONS.restore);
+    record(`GET /rest/folder/versions, ${VERSIONS.files * VERSIONS.perFile} versions`, 'ms', who, r.listMs, '≤ Syncthing');
+    record(`POST /rest/folder/versions, ${VERSIONS.restore} files restored`, 's', who, r.restoreS, '≤ Syncthing');
+    record(`revert ${VERSIONS.revert} receive-only files (simple versioner)`, 's', who, r.revertS, '≤ Syncthing');
+  });
+}
+
 /** 50 realistic .stignore lines that match little of the tree: the cost is the matching itself. */
 const IGNORE_LINES = [
   '// typical ignores', '*.tmp', '*.swp', '*~', '.DS_Store', '(?d)Thumbs.db', '(?i)desktop.ini', 'node_modules', '.git', '/build', 'dist/',
@@ -235,6 +254,7 @@ for (let round = 0; round < rounds; round++) {
     if (want('hash')) await hashWorkload(start, who, round);
     if (want('events')) await eventsWorkload(start, who, round);
     if (want('throughput')) await throughputWorkload(start, who, round);
+    if (want('versions')) await versionsBench(start, who, round);
     if (values.only === 'ignores') await ignoreWorkload(start, who, round);
   }
 }
