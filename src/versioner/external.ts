@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../shared/errors.js';
 import { splitShellWords } from './shell-words.js';
-import { intParam } from './simple.js';
+import { intParam } from './tagged-versioner.js';
 import { insideRoot, isMissing } from './version-fs.js';
 import type { StoreDeps, Versioner } from './versioner.js';
 

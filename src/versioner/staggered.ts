@@ -1,7 +1,7 @@
-import { cleanByRule, removeVersions, type RemovalRule } from './clean.js';
-import { intParam } from './simple.js';
+import type { RemovalRule } from './clean.js';
 import { parseTag, untagFilename } from './tag.js';
-import { archiveFile, listVersions, restoreFile, tagged, versionsOf, type StoreDeps, type Versioner } from './versioner.js';
+import { intParam, taggedVersioner } from './tagged-versioner.js';
+import type { StoreDeps, Versioner } from './versioner.js';
 
 /** Up to `end` seconds of age, keep one version per `step` seconds. */
 interface Interval {
@@ -57,15 +57,5 @@ export function staggeredRule(maxAgeS: number): RemovalRule {
 
 /** "Staggered File Versioning": tagged copies thinned out as they age. */
 export function staggeredVersioner(d: StoreDeps, params: Record<string, string>): Versioner {
-  const rule = staggeredRule(intParam(params, 'maxAge', DEFAULT_MAX_AGE_S));
-  return {
-    type: 'staggered',
-    async archive(rel) {
-      if ((await archiveFile(d, rel, tagged)) === undefined) return;
-      await removeVersions(d.versionsRoot, rule(await versionsOf(d, rel), d.nowMs()));
-    },
-    versions: () => listVersions(d),
-    restore: (rel, at) => restoreFile(d, rel, at, tagged),
-    clean: (signal) => cleanByRule(d.versionsRoot, rule, d.nowMs(), signal),
-  };
+  return taggedVersioner('staggered', d, staggeredRule(intParam(params, 'maxAge', DEFAULT_MAX_AGE_S)));
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { intParam } from './simple.js';
+import { intParam } from './tagged-versioner.js';
 import { removeEmptyDirs, walkVersions } from './version-fs.js';
 import { archiveFile, listVersions, restoreFile, untagged, type StoreDeps, type Versioner } from './versioner.js';
 
