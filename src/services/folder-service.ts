@@ -17,6 +17,7 @@ import { FolderRunner } from './folder-runner.js';
 import { loadIgnores } from '../scanner/ignore-file.js';
 import { writeFileAtomic } from '../shared/atomic-write.js';
 import { expandTilde } from '../shared/paths.js';
+import { mapLimit } from '../shared/map-limit.js';
 import { emptySummary, folderSummary } from './folder-summary.js';
 import { cleanRelPath } from './rel-path.js';
 import { Semaphore } from './semaphore.js';
@@ -66,6 +67,7 @@ export function paging(page: number | undefined, perpage: number | undefined): {
 }
 
 const FOLDER_MISSING = 'no such folder';
+const RESTORE_CONCURRENCY = 8;
 
 /**
  * The folders: one runner per configured, unpaused folder, kept in step with the configuration,
@@ -414,7 +416,8 @@ export class FolderService {
     const v = this.versioner(id);
     const failed = new Map<string, string>();
     const restored: string[] = [];
-    for (const [name, atMs] of wanted) {
+    // Paths are distinct (keys of one object), so restores of different files may overlap.
+    await mapLimit([...wanted], RESTORE_CONCURRENCY, async ([name, atMs]) => {
       try {
         const clean = cleanRelPath(name, 'file');
         if (clean === '') throw new AppError('invalid', 'invalid file: empty path');
@@ -423,7 +426,7 @@ export class FolderService {
       } catch (err) {
         failed.set(name, `${v.type} versioner: restore: ${messageOf(err)}`);
       }
-    }
+    });
     const r = this.runners.get(id);
     if (r && restored.length > 0) void r.scan(restored).catch(() => undefined);
     return failed;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { IndexStore } from '../index/index-store.js';
 import type { IgnoreMatcher } from '../scanner/ignore-pattern.js';
 import { isTemporary } from '../scanner/names.js';
+import { mapLimit } from '../shared/map-limit.js';
 import { FileType, Flag, INVALID_FLAGS, type FileInfo } from '../shared/file-info.js';
 import { insideRoot } from '../versioner/version-fs.js';
 import type { Versioner } from '../versioner/versioner.js';
@@ -21,6 +22,7 @@ export interface RevertContext {
 }
 
 const BATCH = 1000;
+const REMOVE_CONCURRENCY = 32;
 const NONE = new Uint8Array(0);
 
 /** What a revert does with one receive-only record, given the global record of its name. */
@@ -90,6 +92,7 @@ export async function revertReceiveOnly(c: RevertContext): Promise<number> {
     const page = c.index.localWithFlagsAfter(c.folder, Flag.ReceiveOnly, after, BATCH);
     if (page.length === 0) break;
     after = page[page.length - 1]!.name;
+    const remove: FileInfo[] = [];
     for (const local of page) {
       const action = revertAction(local, c.index.getGlobal(c.folder, local.name));
       if (action.kind === 'record') {
@@ -98,17 +101,20 @@ export async function revertReceiveOnly(c: RevertContext): Promise<number> {
       }
       const ign = c.ignores?.match(local.name);
       if (ign?.ignored && !ign.deletable) continue;
-      if (local.type === FileType.Directory) {
-        dirs.push(local);
-        continue;
-      }
+      if (local.type === FileType.Directory) dirs.push(local);
+      else remove.push(local);
+    }
+    // Files and symlinks are independent of each other; only directories must wait for their contents.
+    const removed = await mapLimit(remove, REMOVE_CONCURRENCY, async (local) => {
       try {
         await removeItem(c, local);
-        batch.push(removedRecord(local, c.shortId, c.nowMs()));
+        return removedRecord(local, c.shortId, c.nowMs());
       } catch (err) {
         c.log(`reverting ${local.name}: ${(err as Error).message}`);
+        return undefined;
       }
-    }
+    });
+    for (const r of removed) if (r) batch.push(r);
     flush();
   }
   for (const dir of dirs.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0))) {

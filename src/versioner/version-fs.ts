@@ -1,6 +1,8 @@
+import { lstat as lstatCallback, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../shared/errors.js';
+import { mapLimit } from '../shared/map-limit.js';
 
 /**
  * The file operations every versioner shares. Relative paths are `/`-separated and already clean
@@ -44,7 +46,13 @@ export async function mirrorDirs(srcRoot: string, dstRoot: string, relDir: strin
     if (have?.isDirectory()) continue;
     const src = await fs.stat(path.join(srcRoot, rel)).catch(() => undefined);
     const mode = ((src?.mode ?? 0o755) & 0o777) | 0o700;
-    await fs.mkdir(dst, { mode });
+    try {
+      await fs.mkdir(dst, { mode });
+    } catch (err) {
+      // Another archive or restore in the same directory may have made it a moment ago.
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && (await fs.lstat(dst)).isDirectory()) continue;
+      throw err;
+    }
     await fs.chmod(dst, mode); // mkdir's mode is masked by the umask
   }
 }
@@ -62,6 +70,14 @@ export async function renameOrCopy(from: string, to: string): Promise<void> {
   }
 }
 
+/**
+ * lstat through the callback API, undefined on any error: listing thousands of versions spends
+ * most of its time here, and the promise API costs about twice as much per call.
+ */
+function quickLstat(p: string): Promise<Stats | undefined> {
+  return new Promise((resolve) => lstatCallback(p, (err, st) => resolve(err ? undefined : st)));
+}
+
 export interface VersionFile {
   /** Relative to the versions root, `/`-separated, NFC. */
   rel: string;
@@ -70,7 +86,7 @@ export interface VersionFile {
 }
 
 /**
- * Every regular file under `root`, in name order. Symlinks are neither followed nor listed;
+ * Every regular file under `root`, directory by directory (each in name order). Symlinks are neither followed nor listed;
  * directories are not listed. A missing root is an empty list. `dirs` collects the directories.
  */
 export async function walkVersions(root: string, signal?: AbortSignal, dirs?: string[]): Promise<VersionFile[]> {
@@ -84,16 +100,18 @@ export async function walkVersions(root: string, signal?: AbortSignal, dirs?: st
       throw err;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    signal?.throwIfAborted();
+    const files = entries.filter((e) => e.isFile());
+    const stats = await mapLimit(files, 64, (e) => quickLstat(path.join(root, rel, e.name)));
+    files.forEach((e, i) => {
+      const st = stats[i];
+      if (st?.isFile()) out.push({ rel: (rel ? `${rel}/${e.name}` : e.name).normalize('NFC'), size: st.size, mtimeMs: st.mtimeMs });
+    });
     for (const e of entries) {
-      signal?.throwIfAborted();
+      if (!e.isDirectory()) continue;
       const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) {
-        dirs?.push(r);
-        await visit(r);
-      } else if (e.isFile()) {
-        const st = await fs.lstat(path.join(root, r)).catch(() => undefined);
-        if (st?.isFile()) out.push({ rel: r.normalize('NFC'), size: st.size, mtimeMs: st.mtimeMs });
-      }
+      dirs?.push(r);
+      await visit(r);
     }
   };
   await visit('');
