@@ -7,7 +7,7 @@ import { referenceUnavailable } from '../test/support/syncthing-ref.js';
 import { startSynchro, startSyncthing, type Server } from './servers.js';
 import { pollFanout, streamFanout } from './events-workloads.js';
 import { throughput } from './throughput.js';
-import { makeRevertTree, makeVersionsTree, versionsWorkload } from './versions-workloads.js';
+import { copyVersionsWork, makeRevertTree, makeVersionsTree, versionsWorkload } from './versions-workloads.js';
 import { addAndWait, burst, enableWatch, latencyMs, makeBigFiles, makeTree, median, now, rescan, sleep, status, watchLatency } from './workloads.js';
 
 /**
@@ -205,12 +205,15 @@ if (want('versions')) {
 }
 
 async function versionsBench(start: (home: string) => Promise<Server>, who: Server['name'], round: number): Promise<void> {
+  const work = path.join(lab, `vwork-${who}`);
+  const dirs = copyVersionsWork(work, versionsTree, revertTree);
   await withServer(start, 'vhome', who, round, async (s) => {
-    const r = await versionsWorkload(s, path.join(lab, `vwork-${who}`), versionsTree, revertTree, VERSIONS.revert, VERSIONS.restore);
+    const r = await versionsWorkload(s, dirs, VERSIONS.revert, VERSIONS.restore);
     record(`GET /rest/folder/versions, ${VERSIONS.files * VERSIONS.perFile} versions`, 'ms', who, r.listMs, '≤ Syncthing');
     record(`POST /rest/folder/versions, ${VERSIONS.restore} files restored`, 's', who, r.restoreS, '≤ Syncthing');
     record(`revert ${VERSIONS.revert} receive-only files (simple versioner)`, 's', who, r.revertS, '≤ Syncthing');
   });
+  fs.rmSync(work, { recursive: true, force: true });
 }
 
 /** 50 realistic .stignore lines that match little of the tree: the cost is the matching itself. */

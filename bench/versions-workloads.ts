@@ -66,15 +66,26 @@ export interface VersionsResult {
 }
 
 /**
- * On copies of the prepared trees: the median time of GET /rest/folder/versions, one POST that
- * restores `restoreCount` files, and a revert of every file of the revert tree.
+ * Fresh copies of the prepared trees in `work`, made before the server starts: a copy blocks the
+ * event loop for seconds, long enough for the server to drop an idle keep-alive connection that
+ * fetch would then reuse.
  */
-export async function versionsWorkload(s: Server, work: string, versionsTree: string, revertTree: string, files: number, restoreCount: number): Promise<VersionsResult> {
+export function copyVersionsWork(work: string, versionsTree: string, revertTree: string): { vdir: string; rdir: string } {
   const vdir = path.join(work, 'versions');
   const rdir = path.join(work, 'revert');
   fs.rmSync(work, { recursive: true, force: true });
   fs.cpSync(versionsTree, vdir, { recursive: true });
   fs.cpSync(revertTree, rdir, { recursive: true });
+  return { vdir, rdir };
+}
+
+/**
+ * On copies of the prepared trees (copyVersionsWork): the median time of GET
+ * /rest/folder/versions, one POST that restores `restoreCount` files, and a revert of every file
+ * of the revert tree.
+ */
+export async function versionsWorkload(s: Server, work: { vdir: string; rdir: string }, files: number, restoreCount: number): Promise<VersionsResult> {
+  const { vdir, rdir } = work;
   const versioning = { type: 'simple', params: { keep: '1000' }, cleanupIntervalS: 0 };
 
   await call(s, 'POST', '/rest/config/folders', { id: 'ver', path: vdir, fsWatcherEnabled: false, rescanIntervalS: 0, versioning });
@@ -103,6 +114,5 @@ export async function versionsWorkload(s: Server, work: string, versionsTree: st
   const revertS = now() - t0;
   const left = fs.readdirSync(rdir).filter((n) => n !== '.stfolder' && n !== '.stversions' && n !== '.done');
   if (left.length) throw new Error(`${s.name}: revert left ${left.length} entries`);
-  fs.rmSync(work, { recursive: true, force: true });
   return { listMs: median(xs), restoreS, revertS };
 }
