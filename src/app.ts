@@ -14,6 +14,7 @@ import { HttpServer } from './http/server.js';
 import { IndexStore } from './index/index-store.js';
 import { ScanPool } from './scanner/worker-pool.js';
 import { FolderService } from './services/folder-service.js';
+import { JobRegistry } from './services/jobs.js';
 import { configEvents, restartRequiredTracker } from './services/config-events.js';
 import { PendingService } from './services/pending-service.js';
 import { SystemService } from './services/system-service.js';
@@ -37,6 +38,8 @@ export interface AppOptions {
   clock?: Clock;
   /** Where log lines go (default stderr). */
   logSink?: (text: string) => void;
+  /** How long a finished `_async` job stays readable (default 60 s, as rclone's --rc-job-expire-duration). */
+  jobExpireMs?: number;
   /** Called after POST /rest/system/shutdown has been answered and the app has stopped. */
   onShutdown?: () => void;
 }
@@ -102,6 +105,7 @@ class Instance {
     private readonly folders: FolderService,
     private readonly pool: ScanPool,
     readonly index: IndexStore,
+    private readonly jobs: JobRegistry,
   ) {}
 
   /** `reset`: folders whose index is erased before anything starts (POST /rest/system/reset). */
@@ -138,6 +142,7 @@ class Instance {
     tokens.gui = () => config.current().gui;
     const { sessions, csrfTokens } = tokens;
 
+    const jobs = new JobRegistry({ clock, expireMs: opts.jobExpireMs ?? 60_000 });
     let http: HttpServer | undefined;
     const system = new SystemService({
       config,
@@ -155,6 +160,7 @@ class Instance {
         system,
         pending: new PendingService(events),
         folders,
+        jobs,
         logBook,
         log: logBook.logger('api'),
         clock,
@@ -175,12 +181,13 @@ class Instance {
     log.info(`GUI and API listening on ${http.address}`);
     folders.start();
     events.append('StartupComplete', { myID: myId });
-    return new Instance(http, config, events, myId, log, folders, pool, index);
+    return new Instance(http, config, events, myId, log, folders, pool, index, jobs);
   }
 
   /** Reverse order of construction: stop answering, stop the folders, then close the workers and the index. */
   async stop(): Promise<void> {
     await this.http.close();
+    this.jobs.stopAll();
     await this.folders.stop();
     await this.pool.close();
     this.index.close();

@@ -15,13 +15,14 @@ const USAGE = `Synchro ${SYNCHRO_VERSION} — a folder service that speaks Synct
 
 Usage:
   synchro serve    [--home DIR] [--gui-address HOST:PORT] [--gui-apikey KEY] [--no-default-folder]
-                   [--event-masks N]
+                   [--event-masks N] [--job-expire SECONDS]
   synchro generate [--home DIR] [--gui-user USER --gui-password PASSWORD] [--no-default-folder]
   synchro --version | --help
 
 Default home: $XDG_STATE_HOME/synchro, or ~/.local/state/synchro.
 Environment: STGUIADDRESS and STGUIAPIKEY act like --gui-address and --gui-apikey;
 SYNCHRO_EVENT_MASKS like --event-masks (custom events= subscriptions kept, default 64).
+--job-expire: how long a finished _async job stays readable at /rest/jobs/status (default 60).
 `;
 
 function fail(message: string): never {
@@ -39,8 +40,11 @@ async function serve(argv: string[]): Promise<void> {
       'no-default-folder': { type: 'boolean' },
       'no-browser': { type: 'boolean' },
       'event-masks': { type: 'string' },
+      'job-expire': { type: 'string' },
     },
   });
+  const expire = values['job-expire'];
+  if (expire !== undefined && !/^\d{1,7}$/.test(expire)) fail(`--job-expire ${JSON.stringify(expire)}: want a whole number of seconds`);
   const home = values.home ?? defaultHome();
   const masks = values['event-masks'] ?? (process.env.SYNCHRO_EVENT_MASKS || undefined);
   if (masks !== undefined && !/^[1-9]\d{0,5}$/.test(masks)) fail(`--event-masks ${JSON.stringify(masks)}: want a whole number from 1 to 999999`);
@@ -51,6 +55,7 @@ async function serve(argv: string[]): Promise<void> {
     apiKey: values['gui-apikey'] ?? (process.env.STGUIAPIKEY || undefined),
     noDefaultFolder: values['no-default-folder'],
     maxEventMasks: masks === undefined ? undefined : Number(masks),
+    jobExpireMs: expire === undefined ? undefined : Number(expire) * 1000,
     onShutdown: () => process.exit(0),
   });
   const where = app.address.startsWith('/') ? `unix socket ${app.address}` : `http://${app.address}/`;

@@ -6,6 +6,7 @@ import type { LogBook, Logger } from '../shared/logger.js';
 import type { PendingService } from '../services/pending-service.js';
 import type { SystemService } from '../services/system-service.js';
 import type { FolderService } from '../services/folder-service.js';
+import type { JobRegistry } from '../services/jobs.js';
 
 /** Everything the HTTP layer calls, handed in by the composition root. */
 export interface HttpDeps {
@@ -14,6 +15,8 @@ export interface HttpDeps {
   system: SystemService;
   pending: PendingService;
   folders: FolderService;
+  /** Calls made with `_async=true`. */
+  jobs: JobRegistry;
   logBook: LogBook;
   log: Logger;
   clock: Clock;

@@ -19,6 +19,7 @@ import { clusterRoutes } from './routes/cluster-routes.js';
 import { configRoutes } from './routes/config-routes.js';
 import { dbRoutes } from './routes/db-routes.js';
 import { versionsRoutes } from './routes/versions-routes.js';
+import { jobsRoutes } from './routes/jobs-routes.js';
 import { eventsRoutes } from './routes/events-routes.js';
 import { eventStreamRoute } from './routes/event-stream-route.js';
 import { Heartbeats } from './heartbeats.js';
@@ -72,6 +73,7 @@ export class HttpServer {
       ...svcRoutes(d),
       ...dbRoutes(d),
       ...versionsRoutes(d),
+      ...jobsRoutes(d),
       ...eventsRoutes(d, this.shutdown, beats),
       eventStreamRoute(d, this.shutdown, beats),
     ]);

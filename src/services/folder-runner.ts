@@ -153,9 +153,12 @@ export class FolderRunner {
     (this.timer as { unref?: () => void }).unref?.();
   }
 
-  /** Queues a scan of `subs` ([] = everything); resolves when it has run, rejects with its error. */
-  scan(subs: string[]): Promise<void> {
-    return this.enqueue(() => this.runScan(subs));
+  /**
+   * Queues a scan of `subs` ([] = everything); resolves when it has run, rejects with its error.
+   * `signal` stops it early (what is committed stays; the next scan finishes the job).
+   */
+  scan(subs: string[], signal?: AbortSignal): Promise<void> {
+    return this.enqueue(() => this.runScan(subs, signal));
   }
 
   /** Runs `job` after everything queued before it: scans, reverts, overrides and cleanups never overlap. */
@@ -199,7 +202,7 @@ export class FolderRunner {
   }
 
   /** POST /rest/db/revert: undoes the receive-only changes (receive-only and receive-encrypted folders; nothing otherwise). */
-  revert(): Promise<void> {
+  revert(signal?: AbortSignal): Promise<void> {
     if (this.cfg.type !== 'receiveonly' && this.cfg.type !== 'receiveencrypted') return Promise.resolve();
     return this.enqueue(() =>
       this.exclusive(async () => {
@@ -214,13 +217,14 @@ export class FolderRunner {
           nowMs: () => this.d.clock.nowMs(),
           commit: (files) => this.commitLocal(files),
           log: (m) => this.d.log.warn(`folder ${this.cfg.id}: ${m}`),
+          signal,
         });
       }),
     );
   }
 
   /** POST /rest/db/override: our copy of every needed file wins (send-only folders; nothing otherwise). */
-  override(): Promise<void> {
+  override(signal?: AbortSignal): Promise<void> {
     if (this.cfg.type !== 'sendonly') return Promise.resolve();
     return this.enqueue(() =>
       this.exclusive(async () => {
@@ -230,6 +234,7 @@ export class FolderRunner {
           shortId: this.d.shortId,
           nowS: () => Math.floor(this.d.clock.nowMs() / 1000),
           commit: (files) => this.commitLocal(files),
+          signal,
         });
       }),
     );
@@ -290,8 +295,9 @@ export class FolderRunner {
     return (this.ignores?.lines ?? []).some((l) => l.trim() !== '' && !l.trim().startsWith('//'));
   }
 
-  private async runScan(subs: string[]): Promise<void> {
+  private async runScan(subs: string[], stop?: AbortSignal): Promise<void> {
     if (this.stopped) throw new AppError('internal', 'folder is not running');
+    if (stop?.aborted) throw new AppError('internal', 'scan stopped');
     let ignore: Pattern[];
     let ignoresChanged = false;
     try {
@@ -342,7 +348,7 @@ export class FolderRunner {
           keepTemporariesH: this.d.keepTemporariesH(),
           shortId: this.d.shortId,
           nowMs: () => this.d.clock.nowMs(),
-          signal: this.abort.signal,
+          signal: stop ? AbortSignal.any([this.abort.signal, stop]) : this.abort.signal,
           hash: this.cfg.type !== 'receiveencrypted',
           commit: async (batch, dropped) => {
             // The marker is checked again before every write: an unmounted disk must not turn into a mass delete.
@@ -352,6 +358,7 @@ export class FolderRunner {
         },
         this.progress,
       );
+      stop?.throwIfAborted();
       const scanned = subs.length === 0 ? [''] : subs;
       const under = (p: string) => scanned.some((s) => s === '' || p === s || p.startsWith(s + '/'));
       this.scanErrors = [...this.scanErrors.filter((e) => !under(e.path)), ...result.errors].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -362,6 +369,11 @@ export class FolderRunner {
       // A big scan leaves tens of MB of garbage; give it back now rather than whenever V8 next looks.
       if (result.changed > 10_000) setImmediate(releaseMemory);
     } catch (err) {
+      // Stopped on request: not a folder error.
+      if (stop?.aborted && !this.stopped) {
+        this.setState('idle');
+        throw new AppError('internal', 'scan stopped');
+      }
       const msg = messageOf(err);
       if (!this.stopped) {
         this.setState('error', msg);

@@ -346,7 +346,7 @@ export class FolderService {
   }
 
   /** POST /rest/db/scan for one folder; resolves when the scan has finished. */
-  async scan(id: string, subs: string[], nextS?: number): Promise<void> {
+  async scan(id: string, subs: string[], nextS?: number, signal?: AbortSignal): Promise<void> {
     let r: FolderRunner;
     try {
       r = this.runner(id);
@@ -355,7 +355,7 @@ export class FolderService {
     }
     const clean = subs.map((s) => cleanRelPath(s, 'sub'));
     for (const sub of clean) await this.refuseLinkedParents(r.root, sub);
-    await r.scan(clean.filter((s) => s !== ''));
+    await r.scan(clean.filter((s) => s !== ''), signal);
     if (nextS !== undefined && nextS > 0) r.scheduleNext(nextS);
   }
 
@@ -369,11 +369,11 @@ export class FolderService {
   }
 
   /** POST /rest/db/scan without a folder: every running folder; failures by folder. */
-  async scanAll(): Promise<Record<string, string>> {
+  async scanAll(signal?: AbortSignal): Promise<Record<string, string>> {
     const failed: Record<string, string> = {};
     await Promise.all(
       [...this.runners.keys()].map((id) =>
-        this.scan(id, []).catch((err: Error) => {
+        this.scan(id, [], undefined, signal).catch((err: Error) => {
           failed[id] = err.message;
         }),
       ),
@@ -381,14 +381,21 @@ export class FolderService {
     return failed;
   }
 
-  /** POST /rest/db/revert: starts undoing a receive-only folder's local changes; unknown folders and other types do nothing. */
-  revert(id: string): void {
-    void this.runners.get(id)?.revert().catch(() => undefined);
+  /** POST /rest/db/revert: undoes a receive-only folder's local changes; unknown folders and other types do nothing. */
+  revert(id: string, signal?: AbortSignal): Promise<void> {
+    return this.runners.get(id)?.revert(signal) ?? Promise.resolve();
   }
 
-  /** POST /rest/db/override: starts making a send-only folder's copy win; unknown folders and other types do nothing. */
-  override(id: string): void {
-    void this.runners.get(id)?.override().catch(() => undefined);
+  /** POST /rest/db/override: makes a send-only folder's copy win; unknown folders and other types do nothing. */
+  override(id: string, signal?: AbortSignal): Promise<void> {
+    return this.runners.get(id)?.override(signal) ?? Promise.resolve();
+  }
+
+  /** How far the folder's current scan is: bytes hashed of bytes to hash (for async scan jobs). */
+  scanProgress(id: string): { folder: string; state: string; current: number; total: number } | null {
+    const r = this.runners.get(id);
+    if (!r) return null;
+    return { folder: id, state: r.state, current: r.progress.hashed, total: r.progress.toHash };
   }
 
   private versioner(id: string): Versioner {
@@ -412,12 +419,13 @@ export class FolderService {
    * Returns the failures by path; a path that fails is left as it was. The restored paths are
    * rescanned afterwards.
    */
-  async restoreVersions(id: string, wanted: Map<string, number>): Promise<Map<string, string>> {
+  async restoreVersions(id: string, wanted: Map<string, number>, signal?: AbortSignal): Promise<Map<string, string>> {
     const v = this.versioner(id);
     const failed = new Map<string, string>();
     const restored: string[] = [];
     // Paths are distinct (keys of one object), so restores of different files may overlap.
     await mapLimit([...wanted], RESTORE_CONCURRENCY, async ([name, atMs]) => {
+      if (signal?.aborted) return void failed.set(name, 'not restored: job stopped');
       try {
         const clean = cleanRelPath(name, 'file');
         if (clean === '') throw new AppError('invalid', 'invalid file: empty path');

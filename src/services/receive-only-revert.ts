@@ -19,6 +19,8 @@ export interface RevertContext {
   /** Writes one batch of local records and announces it. */
   commit(files: FileInfo[]): void;
   log: (msg: string) => void;
+  /** Stops the revert between items; what was reverted so far is recorded. */
+  signal?: AbortSignal;
 }
 
 const BATCH = 1000;
@@ -89,6 +91,7 @@ export async function revertReceiveOnly(c: RevertContext): Promise<number> {
   const dirs: FileInfo[] = [];
   let after = '';
   for (;;) {
+    if (c.signal?.aborted) break;
     const page = c.index.localWithFlagsAfter(c.folder, Flag.ReceiveOnly, after, BATCH);
     if (page.length === 0) break;
     after = page[page.length - 1]!.name;
@@ -106,6 +109,7 @@ export async function revertReceiveOnly(c: RevertContext): Promise<number> {
     }
     // Files and symlinks are independent of each other; only directories must wait for their contents.
     const removed = await mapLimit(remove, REMOVE_CONCURRENCY, async (local) => {
+      if (c.signal?.aborted) return undefined;
       try {
         await removeItem(c, local);
         return removedRecord(local, c.shortId, c.nowMs());
@@ -118,6 +122,7 @@ export async function revertReceiveOnly(c: RevertContext): Promise<number> {
     flush();
   }
   for (const dir of dirs.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0))) {
+    if (c.signal?.aborted) break;
     try {
       await removeDir(c, dir.name);
       batch.push(removedRecord(dir, c.shortId, c.nowMs()));

@@ -7,6 +7,8 @@ export interface OverrideContext {
   shortId: string;
   nowS: () => number;
   commit(files: FileInfo[]): void;
+  /** Stops between records; what was written so far stays. */
+  signal?: AbortSignal;
 }
 
 const BATCH = 1000;
@@ -47,6 +49,7 @@ export function overrideSendOnly(c: OverrideContext): number {
   let batch: FileInfo[] = [];
   let written = 0;
   for (const g of needed) {
+    if (c.signal?.aborted) break;
     const rec = overrideRecord(g, c.index.getLocal(c.folder, g.name), c.shortId, c.nowS());
     if (rec) batch.push(rec);
     if (batch.length >= BATCH) {

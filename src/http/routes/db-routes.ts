@@ -5,6 +5,7 @@ import { formatTimeNs, formatTimeSeconds, ZERO_TIME } from '../../shared/time-fo
 import type { HttpDeps } from '../deps.js';
 import { fileInfoJson, treeJson } from '../file-info-json.js';
 import { goJsonBody } from '../go-json.js';
+import { asyncRequested } from '../async-flag.js';
 import { HttpError } from '../http-error.js';
 import { jsonBody, query, queryAll, queryInt } from '../request.js';
 import { sendEmpty, sendJson, sendText } from '../respond.js';
@@ -18,9 +19,9 @@ import type { Route } from '../rest-router.js';
 // GET  /rest/db/need          folder [page] [perpage]
 // GET  /rest/db/remoteneed    folder device [page] [perpage]
 // GET  /rest/db/localchanged  folder [page] [perpage]
-// POST /rest/db/scan          [folder] [sub...] [next]
+// POST /rest/db/scan          [folder] [sub...] [next] [_async]
 // POST /rest/db/prio          folder file
-// POST /rest/db/override | revert   folder
+// POST /rest/db/override | revert   folder [_async]
 // GET  /rest/folder/errors | pullerrors   folder [page] [perpage]
 // GET  /rest/stats/folder
 // GET  /rest/debug/file       folder file
@@ -114,6 +115,12 @@ export function dbRoutes(d: HttpDeps): Route[] {
       path: '/rest/db/scan',
       handler: async (ctx) => {
         const id = folder(ctx);
+        const subs = queryAll(ctx, 'sub');
+        const next = queryInt(ctx, 'next');
+        if (asyncRequested(ctx)) {
+          const job = d.jobs.start('db/scan', ({ signal }) => (id === '' ? f.scanAll(signal) : f.scan(id, subs, next, signal)), () => (id === '' ? null : f.scanProgress(id)));
+          return sendJson(ctx, { jobid: job });
+        }
         if (id === '') {
           const failed = await f.scanAll();
           if (Object.keys(failed).length === 0) return sendEmpty(ctx);
@@ -122,9 +129,8 @@ export function dbRoutes(d: HttpDeps): Route[] {
           ctx.body = 'Error scanning folders\n' + goJsonBody(failed);
           return;
         }
-        const next = queryInt(ctx, 'next');
         try {
-          await f.scan(id, queryAll(ctx, 'sub'), next);
+          await f.scan(id, subs, next);
         } catch (err) {
           throw new HttpError(500, (err as Error).message);
         }
@@ -132,23 +138,20 @@ export function dbRoutes(d: HttpDeps): Route[] {
       },
     },
     { method: 'POST', path: '/rest/db/prio', handler: needPage },
-    // Both run in the background; Syncthing answers 200 at once whatever the folder.
-    {
-      method: 'POST',
-      path: '/rest/db/override',
-      handler: (ctx) => {
-        f.override(folder(ctx));
-        sendEmpty(ctx);
-      },
-    },
-    {
-      method: 'POST',
-      path: '/rest/db/revert',
-      handler: (ctx) => {
-        f.revert(folder(ctx));
-        sendEmpty(ctx);
-      },
-    },
+    // Both run in the background; Syncthing answers 200 at once whatever the folder. With
+    // `_async=true` the answer is a job whose status says when the work is done.
+    ...(['override', 'revert'] as const).map(
+      (what): Route => ({
+        method: 'POST',
+        path: `/rest/db/${what}`,
+        handler: (ctx) => {
+          const id = folder(ctx);
+          if (asyncRequested(ctx)) return sendJson(ctx, { jobid: d.jobs.start(`db/${what}`, ({ signal }) => f[what](id, signal)) });
+          void f[what](id).catch(() => undefined);
+          sendEmpty(ctx);
+        },
+      }),
+    ),
     { method: 'GET', path: '/rest/db/ignores', handler: (ctx) => sendJson(ctx, sortedIgnores(f.ignores(folder(ctx)))) },
     {
       method: 'POST',

@@ -2,13 +2,14 @@ import type { Context } from 'koa';
 import { messageOf } from '../../shared/errors.js';
 import { formatTimeSeconds, parseRfc3339Ns } from '../../shared/time-format.js';
 import type { HttpDeps } from '../deps.js';
+import { asyncRequested } from '../async-flag.js';
 import { HttpError } from '../http-error.js';
 import { jsonBody, query } from '../request.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../rest-router.js';
 
 // GET  /rest/folder/versions   folder
-// POST /rest/folder/versions   folder; body {"<path>": "<RFC 3339 version time>", ...}
+// POST /rest/folder/versions   folder [_async]; body {"<path>": "<RFC 3339 version time>", ...}
 
 /** Every failure of these routes is a 500 with the message, as in Syncthing (unknown folder included). */
 async function or500<T>(fn: () => Promise<T>): Promise<T> {
@@ -26,6 +27,7 @@ function restoreBody(ctx: Context): Map<string, number> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'body must be an object of file path to version time');
   const out = new Map<string, number>();
   for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+    if (name === '_async' && typeof value === 'boolean') continue; // the job flag, not a file
     const ns = typeof value === 'string' ? parseRfc3339Ns(value) : undefined;
     if (ns === undefined) throw new HttpError(400, `version time of ${JSON.stringify(name)} is not an RFC 3339 time string`);
     out.set(name, Number(ns / 1_000_000n));
@@ -53,9 +55,12 @@ export function versionsRoutes(d: HttpDeps): Route[] {
       method: 'POST',
       path: '/rest/folder/versions',
       handler: async (ctx) => {
+        const wantJob = asyncRequested(ctx);
         const wanted = restoreBody(ctx);
-        const failed = await or500(() => d.folders.restoreVersions(folder(ctx), wanted));
-        sendJson(ctx, Object.fromEntries([...failed.entries()].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)))));
+        const id = folder(ctx);
+        const answer = (failed: Map<string, string>) => Object.fromEntries([...failed.entries()].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+        if (wantJob) return sendJson(ctx, { jobid: d.jobs.start('folder/versions', async ({ signal }) => answer(await d.folders.restoreVersions(id, wanted, signal))) });
+        sendJson(ctx, answer(await or500(() => d.folders.restoreVersions(id, wanted))));
       },
     },
   ];
