@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { App } from './app.js';
 import { generateHome } from './generate-home.js';
+import { runCli } from './cli/program.js';
 import { defaultHome } from './shared/paths.js';
 import { messageOf } from './shared/errors.js';
 import { SYNCHRO_VERSION, API_VERSION } from './services/version.js';
@@ -17,6 +18,8 @@ Usage:
   synchro serve    [--home DIR] [--gui-address HOST:PORT] [--gui-apikey KEY] [--no-default-folder]
                    [--event-masks N] [--job-expire SECONDS]
   synchro generate [--home DIR] [--gui-user USER --gui-password PASSWORD] [--no-default-folder]
+  synchro cli      [--home DIR | --url URL --api-key KEY] METHOD PATH [key=value ...] [--json BODY] [--wait]
+  synchro cli      events [--types A,B] [--since N]  |  set PATH key=value ...   (see synchro cli --help)
   synchro --version | --help
 
 Default home: $XDG_STATE_HOME/synchro, or ~/.local/state/synchro.
@@ -104,6 +107,9 @@ async function main(): Promise<void> {
       return serve(rest);
     case 'generate':
       return generate(rest);
+    case 'cli':
+      process.exitCode = await runCli(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, defaultHome: defaultHome() });
+      return;
     case '--version':
     case 'version':
       process.stdout.write(`synchro ${SYNCHRO_VERSION} (Syncthing REST API ${API_VERSION})\n`);
