@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseConfigXml, serializeConfigXml } from '../src/config/xml.js';
 import { ProgressView } from '../src/cli/progress.js';
 import { tempDir } from './support/temp-dir.js';
-import { projectRoot } from './support/test-server.js';
+import { BIN, runBin } from './support/run-bin.js';
 import { freePort } from './support/syncthing-ref.js';
 
 /**
@@ -14,24 +14,7 @@ import { freePort } from './support/syncthing-ref.js';
  * and key the way a user's would: in the home's config.xml.
  */
 
-const BIN = path.join(projectRoot, 'dist', 'main.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = runBin;
 
 let dir: string;
 let home: string;

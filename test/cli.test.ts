@@ -4,28 +4,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { tempDir } from './support/temp-dir.js';
-import { projectRoot } from './support/test-server.js';
+import { BIN, runBin } from './support/run-bin.js';
 import { parseConfigXml } from '../src/config/xml.js';
 
-/** The shipped entry point (npm test builds it first). */
-const BIN = path.join(projectRoot, 'dist', 'main.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = runBin;
 
 /** Starts `synchro serve`, waits for its start-up message, and hands back the URL and key. */
 async function serve(args: string[], env: Record<string, string>) {

@@ -2,20 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { addFolder, write } from '../support/folder-helpers.js';
-import { startServer, type TestServer } from '../support/test-server.js';
-import { tempDir } from '../support/temp-dir.js';
+import { addFolder, folderSetup, write } from '../support/folder-helpers.js';
+import type { TestServer } from '../support/test-server.js';
 
 async function setup(t: { after: (fn: () => Promise<void>) => void }, jobExpireMs?: number) {
-  const s = await startServer({ jobExpireMs });
-  const { dir, cleanup } = await tempDir();
-  t.after(async () => {
-    await s.stop();
-    await cleanup();
-  });
-  const root = path.join(dir, 'f');
-  await fs.mkdir(root);
-  return { s, dir, root };
+  return folderSetup(t, {}, { jobExpireMs });
 }
 
 async function startJob(s: TestServer, p: string, init: RequestInit = {}): Promise<number> {

@@ -6,8 +6,7 @@ import { formatTimeSeconds } from '../../src/shared/time-format.js';
 import { formatTag, tagFilename } from '../../src/versioner/tag.js';
 import { addFolder, folderSetup, scan, write } from '../support/folder-helpers.js';
 import { ManualClock } from '../support/manual-clock.js';
-import { startServer, type TestServer } from '../support/test-server.js';
-import { tempDir } from '../support/temp-dir.js';
+import type { TestServer } from '../support/test-server.js';
 
 const DAY = 86_400_000;
 const exists = (p: string) => fs.lstat(p).then(() => true, () => false);
@@ -132,13 +131,7 @@ test('POST versions: bad paths, unknown times and directories fail per path and 
 
 test('cleanup runs every cleanupIntervalS on the folder clock (clean-waiting, cleaning), and not while the folder is in error', async (t) => {
   const clock = new ManualClock();
-  const s = await startServer({ clock });
-  const { dir, cleanup } = await tempDir();
-  t.after(async () => {
-    await s.stop();
-    await cleanup();
-  });
-  const root = path.join(dir, 'f');
+  const { s, root } = await folderSetup(t, {}, { clock });
   const st = path.join(root, '.stversions');
   await put(path.join(st, 'old/stale.txt'), 'stale', clock.nowMs() - 3 * DAY);
   await put(path.join(st, 'fresh.txt'), 'fresh', clock.nowMs() - 3600_000);

@@ -61,8 +61,8 @@ export async function waitForEvent(s: TestServer, type: string, pred: (e: any) =
 }
 
 /** A server and an empty folder directory `<tmp>/f`, both removed after the test; `add()` adds it as folder "f". */
-export async function folderSetup(t: { after: (fn: () => Promise<void>) => void }, extra: Record<string, unknown> = {}) {
-  const s = await startServer();
+export async function folderSetup(t: { after: (fn: () => Promise<void>) => void }, extra: Record<string, unknown> = {}, serverOpts: Parameters<typeof startServer>[0] = {}) {
+  const s = await startServer(serverOpts);
   const { dir, cleanup } = await tempDir();
   t.after(async () => {
     await s.stop();
