@@ -1,5 +1,6 @@
 import { cleanByRule, removeVersions, type RemovalRule } from './clean.js';
-import { archiveFile, listVersions, restoreFile, tagged, versionsOf, type StoreDeps, type Versioner } from './versioner.js';
+import path from 'node:path';
+import { archiveFile, listVersions, restoreFile, tagged, versionsIn, type StoreDeps, type Versioner } from './versioner.js';
 
 /**
  * A versioner that keeps tagged copies and thins them out by `rule`: after each archive (for that
@@ -9,8 +10,10 @@ export function taggedVersioner(type: string, d: StoreDeps, rule: RemovalRule): 
   return {
     type,
     async archive(rel) {
-      if ((await archiveFile(d, rel, tagged)) === undefined) return;
-      await removeVersions(d.versionsRoot, rule(await versionsOf(d, rel), d.nowMs()));
+      const name = await archiveFile(d, rel, tagged);
+      if (name === undefined) return;
+      const dir = path.dirname(path.join(d.versionsRoot, ...name.split('/')));
+      await removeVersions(d.versionsRoot, rule(await versionsIn(dir, rel), d.nowMs()));
     },
     versions: () => listVersions(d),
     restore: (rel, at) => restoreFile(d, rel, at, tagged),

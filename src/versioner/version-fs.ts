@@ -35,6 +35,10 @@ export async function insideRoot(root: string, rel: string): Promise<string> {
  * permissions plus u+rwx, so the versioner can always write into them.
  */
 export async function mirrorDirs(srcRoot: string, dstRoot: string, relDir: string): Promise<void> {
+  // Usually the directory is there already: one lstat. Its parents are checked for symlinks by
+  // insideRoot when the caller builds the path of the file inside it.
+  const there = await fs.lstat(relDir ? path.join(dstRoot, ...relDir.split('/')) : dstRoot).catch(() => undefined);
+  if (there?.isDirectory()) return;
   await fs.mkdir(dstRoot, { recursive: true, mode: 0o755 });
   if (relDir === '') return;
   let rel = '';

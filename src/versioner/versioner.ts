@@ -135,13 +135,16 @@ async function findVersion(d: StoreDeps, rel: string, versionTimeMs: number): Pr
   return undefined;
 }
 
-/** Every version file of one folder path in the store, oldest first (by name, which sorts by tag). */
-export async function versionsOf(d: StoreDeps, rel: string): Promise<string[]> {
+/**
+ * Every version file of the folder path `rel` in the store directory `absDir` (already checked by
+ * the caller), oldest first: by name, which sorts by tag.
+ */
+export async function versionsIn(absDir: string, rel: string): Promise<string[]> {
   const slash = rel.lastIndexOf('/');
   const relDir = rel.slice(0, slash + 1);
   let names: string[];
   try {
-    names = await fs.readdir(path.dirname(await insideRoot(d.versionsRoot, rel)));
+    names = await fs.readdir(absDir);
   } catch (err) {
     if (isMissing(err)) return [];
     throw err;
