@@ -13,13 +13,15 @@ import { hostCheck } from './host-check.js';
 import { metaJs } from './meta-js.js';
 import { noCache } from './no-cache.js';
 import { qrHandler } from './qr.js';
-import { restRouter } from './rest-router.js';
+import { restRouter, type Route } from './rest-router.js';
+import { sendJson } from './respond.js';
 import { staticGui } from './static-gui.js';
 import { clusterRoutes } from './routes/cluster-routes.js';
 import { configRoutes } from './routes/config-routes.js';
 import { dbRoutes } from './routes/db-routes.js';
 import { versionsRoutes } from './routes/versions-routes.js';
 import { jobsRoutes } from './routes/jobs-routes.js';
+import { buildOpenApi } from './openapi/build.js';
 import { eventsRoutes } from './routes/events-routes.js';
 import { eventStreamRoute } from './routes/event-stream-route.js';
 import { Heartbeats } from './heartbeats.js';
@@ -27,7 +29,7 @@ import { ShutdownHooks } from './shutdown-hooks.js';
 import { noauthRoutes } from './routes/noauth-routes.js';
 import { svcRoutes } from './routes/svc-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
-import { API_VERSION } from '../services/version.js';
+import { API_VERSION, SYNCHRO_VERSION } from '../services/version.js';
 import { AppError } from '../shared/errors.js';
 
 export interface HttpServerOptions {
@@ -65,7 +67,7 @@ export class HttpServer {
     const app = this.app;
     app.silent = true;
     const beats = new Heartbeats(d.clock);
-    const rest = restRouter([
+    const routes: Route[] = [
       ...noauthRoutes(d),
       ...systemRoutes(d),
       ...configRoutes(d),
@@ -76,7 +78,12 @@ export class HttpServer {
       ...jobsRoutes(d),
       ...eventsRoutes(d, this.shutdown, beats),
       eventStreamRoute(d, this.shutdown, beats),
-    ]);
+    ];
+    // The description is built from this very table, and fails the start-up if a route is undescribed.
+    let description: unknown;
+    routes.push({ method: 'GET', path: '/rest/openapi.json', handler: (ctx) => sendJson(ctx, description) });
+    description = buildOpenApi(routes, SYNCHRO_VERSION);
+    const rest = restRouter(routes);
     const body = textBody();
     const meta = metaJs(d.myId, d.shortId);
     const qr = qrHandler();
