@@ -35,6 +35,7 @@ const SOLE_IMPORTER: Record<string, (file: string) => boolean> = {
   '@koa/router': (f) => f.startsWith('http/'),
   'koa-bodyparser': (f) => f.startsWith('http/'),
   commander: (f) => f === 'cli/program.ts',
+  'prom-client': (f) => f === 'http/metrics.ts',
 };
 
 async function sources(dir = SRC): Promise<string[]> {

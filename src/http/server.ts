@@ -22,6 +22,7 @@ import { dbRoutes } from './routes/db-routes.js';
 import { versionsRoutes } from './routes/versions-routes.js';
 import { jobsRoutes } from './routes/jobs-routes.js';
 import { buildOpenApi } from './openapi/build.js';
+import { Metrics } from './metrics.js';
 import { eventsRoutes } from './routes/events-routes.js';
 import { eventStreamRoute } from './routes/event-stream-route.js';
 import { Heartbeats } from './heartbeats.js';
@@ -59,10 +60,13 @@ export class HttpServer {
   private readonly app = new Koa();
   private boundAddress = '';
 
+  private readonly metrics: Metrics;
+
   constructor(
     private readonly d: HttpDeps,
     private readonly opts: HttpServerOptions,
   ) {
+    this.metrics = new Metrics(d.events, d.folders);
     const gui = () => d.config.current().gui;
     const app = this.app;
     app.silent = true;
@@ -89,6 +93,7 @@ export class HttpServer {
     const qr = qrHandler();
     const statics = staticGui(d.guiDir, opts.startedMs);
 
+    app.use(this.metrics.middleware());
     app.use(errorMiddleware(d.log));
     app.use(hostCheck(() => opts.addressOverride ?? gui().address, () => gui().insecureSkipHostcheck));
     app.use(corsAndSecurityHeaders(() => gui().insecureAllowFrameLoading));
@@ -105,6 +110,7 @@ export class HttpServer {
         return body[0]!(ctx, () => body[1]!(ctx, () => rest(ctx, next)));
       }
       if (ctx.path === '/meta.js') return meta(ctx, next);
+      if (ctx.path === '/metrics' && ctx.method === 'GET') return this.metrics.send(ctx);
       if (ctx.path === '/qr/' || ctx.path === '/qr') return qr(ctx, next);
       return statics(ctx, next);
     });
@@ -177,6 +183,7 @@ export class HttpServer {
 
   /** Stops accepting, answers every parked long poll with [], and closes all connections. */
   async close(): Promise<void> {
+    this.metrics.close();
     this.shutdown.fire();
     if (this.server) await this.shut(this.server);
   }

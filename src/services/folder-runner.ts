@@ -38,6 +38,8 @@ export interface RunnerDeps {
   keepTemporariesH: () => number;
   /** Called whenever the folder's summary may have changed. */
   dirty(folder: string): void;
+  /** Called after each scan with the bytes it hashed (for the metrics). */
+  hashed(bytes: number): void;
 }
 
 /** While the folder is in error its health is checked again after 1 s, doubling up to a minute. */
@@ -382,6 +384,7 @@ export class FolderRunner {
       throw err instanceof AppError ? err : new AppError('internal', msg, { cause: err });
     } finally {
       this.stopProgress();
+      this.d.hashed(this.progress.hashed);
       release();
     }
     if (subs.length === 0) this.schedulePeriodic();

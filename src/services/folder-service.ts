@@ -78,6 +78,7 @@ export class FolderService {
   private readonly limiter: Semaphore;
   private readonly pump: SummaryPump;
   private stopped = false;
+  private hashedTotal = 0;
 
   constructor(private readonly d: FolderServiceDeps) {
     this.limiter = new Semaphore(this.concurrency(d.config.current()));
@@ -111,6 +112,7 @@ export class FolderService {
       limiter: this.limiter,
       keepTemporariesH: () => this.d.config.current().options.keepTemporariesH,
       dirty: (id) => this.pump.dirty(id),
+      hashed: (bytes) => void (this.hashedTotal += bytes),
     });
     this.runners.set(f.id, runner);
     runner.start();
@@ -438,6 +440,16 @@ export class FolderService {
     const r = this.runners.get(id);
     if (r && restored.length > 0) void r.scan(restored).catch(() => undefined);
     return failed;
+  }
+
+  /** Bytes hashed by every scan since start. */
+  hashedBytes(): number {
+    return this.hashedTotal;
+  }
+
+  /** The IDs of the configured folders, in config order. */
+  folderIds(): string[] {
+    return this.d.config.current().folders.map((f) => f.id);
   }
 
   /** GET /rest/stats/folder. */

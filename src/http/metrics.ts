@@ -1,0 +1,110 @@
+import type { Context, Middleware } from 'koa';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EventLog } from '../events/event-log.js';
+import { ALL_EVENTS } from '../events/mask.js';
+import type { FolderService } from '../services/folder-service.js';
+
+/**
+ * Prometheus metrics (the only importer of prom-client): HTTP requests by route and status,
+ * events by type, parked polls, per-folder state, counts and scan durations, bytes hashed, and
+ * the process's own metrics. Gauges are read from the services at scrape time, so nothing is
+ * kept twice.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'method' | 'route' | 'status'>;
+  private readonly durations: Histogram<'method' | 'route'>;
+  private readonly unlisten: () => void;
+
+  constructor(events: EventLog, folders: FolderService) {
+    const r = this.registry;
+    collectDefaultMetrics({ register: r });
+    this.requests = new Counter({ name: 'synchro_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [r] });
+    this.durations = new Histogram({
+      name: 'synchro_http_request_duration_seconds',
+      help: 'Time to answer an HTTP request (long polls included)',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+      registers: [r],
+    });
+    const eventsTotal = new Counter({ name: 'synchro_events_total', help: 'Events logged, by type', labelNames: ['type'], registers: [r] });
+    const scans = new Histogram({
+      name: 'synchro_folder_scan_duration_seconds',
+      help: 'Duration of folder scans',
+      labelNames: ['folder'],
+      buckets: [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 1800],
+      registers: [r],
+    });
+    this.unlisten = events.listen(ALL_EVENTS, (e) => {
+      eventsTotal.inc({ type: e.type });
+      const d = e.data as { folder?: string; from?: string; duration?: number } | undefined;
+      if (e.type === 'StateChanged' && d?.from === 'scanning' && typeof d.duration === 'number') scans.observe({ folder: d.folder ?? '' }, d.duration);
+    });
+    new Gauge({ name: 'synchro_event_polls_waiting', help: 'Long polls parked on /rest/events', registers: [r], collect() { this.set(events.waiting); } });
+    new Gauge({
+      name: 'synchro_scanner_hashed_bytes_total',
+      help: 'Bytes hashed by scans since start',
+      registers: [r],
+      collect() {
+        this.set(folders.hashedBytes());
+      },
+    });
+    // One pass over the folders per scrape fills the three per-folder families; prom-client
+    // collects in registration order, so this gauge is registered before them.
+    new Gauge({
+      name: 'synchro_folders',
+      help: 'Configured folders',
+      registers: [r],
+      collect() {
+        state.reset();
+        files.reset();
+        bytes.reset();
+        const ids = folders.folderIds();
+        for (const id of ids) {
+          const s = folders.status(id) as { state: string; localFiles: number; globalFiles: number; needFiles: number; localBytes: number; globalBytes: number; needBytes: number };
+          state.set({ folder: id, state: s.state }, 1);
+          for (const scope of ['local', 'global', 'need'] as const) {
+            files.set({ folder: id, scope }, s[`${scope}Files`]);
+            bytes.set({ folder: id, scope }, s[`${scope}Bytes`]);
+          }
+        }
+        this.set(ids.length);
+      },
+    });
+    const state = new Gauge({ name: 'synchro_folder_state', help: 'The state of each folder (1 for the current one)', labelNames: ['folder', 'state'], registers: [r] });
+    const files = new Gauge({ name: 'synchro_folder_files', help: 'Files per folder: local, global and needed', labelNames: ['folder', 'scope'], registers: [r] });
+    const bytes = new Gauge({ name: 'synchro_folder_bytes', help: 'Bytes per folder: local, global and needed', labelNames: ['folder', 'scope'], registers: [r] });
+  }
+
+  /** Counts and times every request; the route label is the route template, never the raw URL. */
+  middleware(): Middleware {
+    return async (ctx, next) => {
+      const end = this.durations.startTimer();
+      try {
+        await next();
+      } finally {
+        const route = routeLabel(ctx);
+        end({ method: ctx.method, route });
+        this.requests.inc({ method: ctx.method, route, status: String(ctx.status) });
+      }
+    };
+  }
+
+  async send(ctx: Context): Promise<void> {
+    ctx.status = 200;
+    ctx.type = this.registry.contentType;
+    ctx.body = await this.registry.metrics();
+  }
+
+  close(): void {
+    this.unlisten();
+  }
+}
+
+function routeLabel(ctx: Context): string {
+  const matched = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
+  if (typeof matched === 'string') return matched;
+  if (ctx.path === '/metrics' || ctx.path === '/meta.js') return ctx.path;
+  if (ctx.path.startsWith('/qr/')) return '/qr/';
+  return ctx.path.startsWith('/rest') ? '(unmatched)' : '(gui)';
+}
