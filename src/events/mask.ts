@@ -17,11 +17,6 @@ export function maskOf(type: EventType): EventMask {
   return bit(type);
 }
 
-/**
- * The mask for an `events=` value: comma-separated, trimmed, case-sensitive names. Unknown names
- * add nothing, so a list of only unknown names is the empty mask, which never matches.
- * An empty value means the default mask.
- */
 /** The names in an `events=` value that are no event type (what a strict reader rejects). */
 export function unknownEventNames(value: string): string[] {
   return value
@@ -30,6 +25,11 @@ export function unknownEventNames(value: string): string[] {
     .filter((s) => s !== '' && !EVENT_TYPES.includes(s as EventType));
 }
 
+/**
+ * The mask for an `events=` value: comma-separated, trimmed, case-sensitive names. Unknown names
+ * add nothing, so a list of only unknown names is the empty mask, which never matches.
+ * An empty value means the default mask.
+ */
 export function parseEventMask(value: string | undefined): EventMask {
   if (value === undefined || value.trim() === '') return DEFAULT_EVENTS;
   let mask = 0n;

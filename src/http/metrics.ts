@@ -76,17 +76,20 @@ export class Metrics {
     const bytes = new Gauge({ name: 'synchro_folder_bytes', help: 'Bytes per folder: local, global and needed', labelNames: ['folder', 'scope'], registers: [r] });
   }
 
-  /** Counts and times every request; the route label is the route template, never the raw URL. */
+  /**
+   * Counts and times every request when its response is over, not when the handler returns: a
+   * long poll or an event stream hands the response off and ends much later. The route label is
+   * the route template, never the raw URL.
+   */
   middleware(): Middleware {
     return async (ctx, next) => {
       const end = this.durations.startTimer();
-      try {
-        await next();
-      } finally {
+      ctx.res.once('close', () => {
         const route = routeLabel(ctx);
         end({ method: ctx.method, route });
-        this.requests.inc({ method: ctx.method, route, status: String(ctx.status) });
-      }
+        this.requests.inc({ method: ctx.method, route, status: String(ctx.res.statusCode) });
+      });
+      await next();
     };
   }
 

@@ -1,7 +1,7 @@
 import type { Clock, Timer } from '../shared/clock.js';
 import { AppError, messageOf } from '../shared/errors.js';
 
-/** What a job's work gets: a signal that fires on POST /rest/jobs/stop, and a place to report progress. */
+/** What a job's work gets: a signal that fires on POST /rest/jobs/stop (progress is read through start()'s `progress`). */
 export interface JobContext {
   signal: AbortSignal;
 }

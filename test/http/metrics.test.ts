@@ -69,12 +69,16 @@ test('/metrics: every family is present, and moves when work happens', async (t)
   assert.ok(sample(after, 'synchro_http_requests_total', { method: 'POST', route: '/rest/config/folders', status: '200' })! >= 1);
   assert.ok(sample(after, 'synchro_http_requests_total', { method: 'GET', route: '/rest/events', status: '200' })! >= 1);
   assert.ok(sample(after, 'synchro_http_request_duration_seconds_count', { method: 'POST', route: '/rest/db/scan' })! >= 1);
+  // A long poll is timed to its end, not to when its handler handed the response off.
+  const diskSince = (await s.json('/rest/events/disk?since=0&timeout=0')).at(-1)?.id ?? 0;
+  await (await s.req(`/rest/events/disk?since=${diskSince}&timeout=1`)).text();
   await s.req('/rest/db/status?folder=nope');
   await s.req('/rest/no/such/route');
   const later = await scrape(s);
   assert.equal(sample(later, 'synchro_http_requests_total', { method: 'GET', route: '/rest/db/status', status: '404' }), 1);
   assert.equal(sample(later, 'synchro_http_requests_total', { method: 'GET', route: '(unmatched)', status: '404' }), 1);
   assert.doesNotMatch(later, /folder=nope|no\/such/);
+  assert.ok(sample(later, 'synchro_http_request_duration_seconds_sum', { method: 'GET', route: '/rest/events/disk' })! >= 0.9);
 });
 
 test('/metrics needs credentials unless gui.metricsWithoutAuth', async (t) => {

@@ -36,29 +36,21 @@ function jobId(ctx: Context): number {
 }
 
 export function jobsRoutes(d: HttpDeps): Route[] {
-  const notFound = <T>(fn: () => T): T => {
-    try {
-      return fn();
-    } catch (err) {
-      throw new HttpError(404, (err as Error).message);
-    }
-  };
   return [
     { method: 'GET', path: '/rest/jobs', handler: (ctx) => sendJson(ctx, { jobids: d.jobs.list() }) },
     {
       method: 'GET',
       path: '/rest/jobs/status',
       handler: (ctx) => {
-        const id = jobId(ctx);
-        sendJson(ctx, jobJson(notFound(() => d.jobs.status(id)), d.clock.nowMs()));
+        // An unknown id is AppError('not-found'), which the error middleware answers with 404.
+        sendJson(ctx, jobJson(d.jobs.status(jobId(ctx)), d.clock.nowMs()));
       },
     },
     {
       method: 'POST',
       path: '/rest/jobs/stop',
       handler: (ctx) => {
-        const id = jobId(ctx);
-        notFound(() => d.jobs.stop(id));
+        d.jobs.stop(jobId(ctx));
         sendEmpty(ctx);
       },
     },
