@@ -21,7 +21,7 @@ import { SystemService } from './services/system-service.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { shortDeviceId } from './shared/device-id.js';
 import { AppError, messageOf } from './shared/errors.js';
-import { LogBook, type Logger } from './shared/logger.js';
+import { LogBook, type LogFormat, type Logger } from './shared/logger.js';
 import { pathsFor, type Paths } from './shared/paths.js';
 
 export interface AppOptions {
@@ -38,6 +38,8 @@ export interface AppOptions {
   clock?: Clock;
   /** Where log lines go (default stderr). */
   logSink?: (text: string) => void;
+  /** --log-format: `text` (default) or `json`, one object per line. */
+  logFormat?: LogFormat;
   /** How long a finished `_async` job stays readable (default 60 s, as rclone's --rc-job-expire-duration). */
   jobExpireMs?: number;
   /** Called after POST /rest/system/shutdown has been answered and the app has stopped. */
@@ -114,7 +116,7 @@ class Instance {
     const startedMs = clock.nowMs();
     const paths = pathsFor(opts.home, opts.projectRoot);
     await prepareHome(paths.home);
-    const logBook = new LogBook(clock, opts.logSink);
+    const logBook = new LogBook(clock, opts.logSink, opts.logFormat);
     const log = logBook.logger('main');
     const identity = await loadOrCreateIdentity(paths.certFile, paths.keyFile);
     const myId = identity.deviceId;

@@ -36,6 +36,7 @@ const SOLE_IMPORTER: Record<string, (file: string) => boolean> = {
   'koa-bodyparser': (f) => f.startsWith('http/'),
   commander: (f) => f === 'cli/program.ts',
   'prom-client': (f) => f === 'http/metrics.ts',
+  fflate: (f) => f === 'services/support-bundle.ts',
 };
 
 async function sources(dir = SRC): Promise<string[]> {

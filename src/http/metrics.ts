@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { EventLog } from '../events/event-log.js';
 import { ALL_EVENTS } from '../events/mask.js';
 import type { FolderService } from '../services/folder-service.js';
+import { HttpTimers } from './http-timers.js';
 
 /**
  * Prometheus metrics (the only importer of prom-client): HTTP requests by route and status,
@@ -15,6 +16,8 @@ export class Metrics {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly durations: Histogram<'method' | 'route'>;
   private readonly unlisten: () => void;
+  /** The same requests, timed per /rest route for /rest/debug/httpmetrics. */
+  readonly timers = new HttpTimers(() => performance.now());
 
   constructor(events: EventLog, folders: FolderService) {
     const r = this.registry;
@@ -83,11 +86,13 @@ export class Metrics {
    */
   middleware(): Middleware {
     return async (ctx, next) => {
-      const end = this.durations.startTimer();
+      const start = performance.now();
       ctx.res.once('close', () => {
         const route = routeLabel(ctx);
-        end({ method: ctx.method, route });
+        const ms = performance.now() - start;
+        this.durations.observe({ method: ctx.method, route }, ms / 1000);
         this.requests.inc({ method: ctx.method, route, status: String(ctx.res.statusCode) });
+        if (route.startsWith('/rest/')) this.timers.record(route, ms);
       });
       await next();
     };
@@ -96,7 +101,12 @@ export class Metrics {
   async send(ctx: Context): Promise<void> {
     ctx.status = 200;
     ctx.type = this.registry.contentType;
-    ctx.body = await this.registry.metrics();
+    ctx.body = await this.text();
+  }
+
+  /** The exposition text, for the scrape and for the support bundle. */
+  text(): Promise<string> {
+    return this.registry.metrics();
   }
 
   close(): void {

@@ -14,13 +14,14 @@ import { metaJs } from './meta-js.js';
 import { noCache } from './no-cache.js';
 import { qrHandler } from './qr.js';
 import { restRouter, type Route } from './rest-router.js';
-import { sendJson } from './respond.js';
+import { sendJson, sendText } from './respond.js';
 import { staticGui } from './static-gui.js';
 import { clusterRoutes } from './routes/cluster-routes.js';
 import { configRoutes } from './routes/config-routes.js';
 import { dbRoutes } from './routes/db-routes.js';
 import { versionsRoutes } from './routes/versions-routes.js';
 import { jobsRoutes } from './routes/jobs-routes.js';
+import { debugRoutes } from './routes/debug-routes.js';
 import { buildOpenApi } from './openapi/build.js';
 import { Metrics } from './metrics.js';
 import { eventsRoutes } from './routes/events-routes.js';
@@ -80,6 +81,7 @@ export class HttpServer {
       ...dbRoutes(d),
       ...versionsRoutes(d),
       ...jobsRoutes(d),
+      ...debugRoutes(d, this.metrics),
       ...eventsRoutes(d, this.shutdown, beats),
       eventStreamRoute(d, this.shutdown, beats),
     ];
@@ -107,6 +109,8 @@ export class HttpServer {
     app.use(async (ctx, next) => {
       if (ctx.path === '/rest' || ctx.path.startsWith('/rest/')) {
         noCache(ctx);
+        // Syncthing 1.x gates the whole /rest/debug tree (known paths or not) on gui.debugging.
+        if (ctx.method === 'GET' && /^\/rest\/debug\//i.test(ctx.path) && !gui().debugging) return sendText(ctx, 403, 'Debugging disabled');
         return body[0]!(ctx, () => body[1]!(ctx, () => rest(ctx, next)));
       }
       if (ctx.path === '/meta.js') return meta(ctx, next);

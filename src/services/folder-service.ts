@@ -447,6 +447,29 @@ export class FolderService {
     return this.hashedTotal;
   }
 
+  /**
+   * GET /rest/debug/peerCompletion: each remote device's completion averaged over the folders
+   * shared with it, as a whole percent. As in Syncthing, a device that is not connected counts 0
+   * for the folder; this service opens no device connections, so only a remote state of "valid"
+   * (an index received from a connected peer) would ever count more.
+   */
+  peerCompletion(): Record<string, number> {
+    const sum = new Map<string, { total: number; n: number }>();
+    for (const f of this.d.config.current().folders) {
+      for (const dev of f.devices) {
+        if (dev.deviceID === this.d.myId) continue;
+        const acc = sum.get(dev.deviceID) ?? { total: 0, n: 0 };
+        const c = this.runners.has(f.id) ? this.completion(f.id, dev.deviceID) : undefined;
+        acc.total += c?.remoteState === 'valid' ? c.completion : 0;
+        acc.n++;
+        sum.set(dev.deviceID, acc);
+      }
+    }
+    const out: Record<string, number> = {};
+    for (const id of [...sum.keys()].sort()) out[id] = Math.trunc(sum.get(id)!.total / sum.get(id)!.n);
+    return out;
+  }
+
   /** The IDs of the configured folders, in config order. */
   folderIds(): string[] {
     return this.d.config.current().folders.map((f) => f.id);

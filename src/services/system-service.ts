@@ -22,6 +22,11 @@ export interface SystemServiceDeps {
 export class SystemService {
   constructor(private readonly d: SystemServiceDeps) {}
 
+  /** The home directory (config, certificates, support bundles). */
+  homeDir(): string {
+    return this.d.paths.home;
+  }
+
   uptimeS(): number {
     return Math.floor((this.d.clock.nowMs() - this.d.startMs) / 1000);
   }

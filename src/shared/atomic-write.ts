@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
  * Writes a file so that a reader (or a crash at any moment) sees either the old content or the new,
  * never a mix: temp file in the same directory, fsync, rename over the target, fsync the directory.
  */
-export async function writeFileAtomic(target: string, content: string, mode = 0o600): Promise<void> {
+export async function writeFileAtomic(target: string, content: string | Uint8Array, mode = 0o600): Promise<void> {
   const dir = path.dirname(target);
   const tmp = path.join(dir, `.${path.basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
   const fh = await fs.open(tmp, 'wx', mode);

@@ -1,4 +1,4 @@
-import { formatTimeNs } from './time-format.js';
+import { formatTimeNs, formatTimeSeconds } from './time-format.js';
 import type { Clock } from './clock.js';
 
 /**
@@ -13,8 +13,12 @@ export interface LogLine {
   /** Nanoseconds since the epoch. */
   whenNs: bigint;
   level: LogLevel;
+  facility: string;
   message: string;
 }
+
+/** How lines are written to stderr: `TIME LEVEL facility: message`, or one JSON object per line. */
+export type LogFormat = 'text' | 'json';
 
 export interface Logger {
   debug(message: string): void;
@@ -50,18 +54,24 @@ export class LogBook {
   constructor(
     private readonly clock: Clock,
     private readonly sink: (text: string) => void = (t) => process.stderr.write(t),
+    private readonly format: LogFormat = 'text',
   ) {}
 
   record(level: LogLevel, facility: string, message: string): void {
     if (RANK[level] < RANK[this.levelOf(facility)]) return;
-    const line: LogLine = { whenNs: this.clock.nowNs(), level, message };
+    const line: LogLine = { whenNs: this.clock.nowNs(), level, facility, message };
     this.lines.push(line);
     if (this.lines.length > RING) this.lines.shift();
     if (level === 'warn' || level === 'error') {
       this.errors.push(line);
       if (this.errors.length > RING) this.errors.shift();
     }
-    this.sink(`${formatTimeNs(line.whenNs)} ${level.toUpperCase()} ${facility}: ${message}\n`);
+    const time = formatTimeNs(line.whenNs);
+    this.sink(
+      this.format === 'json'
+        ? JSON.stringify({ time, level: level.toUpperCase(), facility, message }) + '\n'
+        : `${time} ${level.toUpperCase()} ${facility}: ${message}\n`,
+    );
   }
 
   logger(facility: string): Logger {
@@ -100,4 +110,9 @@ export class LogBook {
   debugEnabled(): string[] {
     return [...this.levels].filter(([, l]) => l === 'debug').map(([f]) => f).sort();
   }
+}
+
+/** Lines as /rest/system/log.txt shows them: `TIME: message`, one per line. */
+export function logText(lines: readonly LogLine[]): string {
+  return lines.map((l) => `${formatTimeSeconds(Number(l.whenNs / 1_000_000n))}: ${l.message}\n`).join('');
 }

@@ -30,6 +30,8 @@ before(async () => {
   await addFolder(s, 'f', root, { versioning: { type: 'simple' } });
   await addFolder(s, 'ro', path.join(t.dir, 'ro'), { type: 'receiveonly' });
   me = (await s.json('/rest/system/status')).myID;
+  // The /rest/debug routes answer 403 unless debugging is on.
+  await s.req('/rest/config/gui', { method: 'PATCH', body: '{"debugging": true}' });
   doc = await s.json('/rest/openapi.json');
 });
 
@@ -111,6 +113,11 @@ function calls(): Call[] {
     c('GET /rest/folder/versions', '/rest/folder/versions?folder=f'),
     c('POST /rest/folder/versions', '/rest/folder/versions?folder=f', { 'sub/a.txt': new Date(2024, 0, 2, 13, 4, 5).toISOString(), 'no.txt': new Date(2024, 0, 1).toISOString() }),
     c('GET /rest/debug/file', '/rest/debug/file?folder=f&file=sub/a.txt'),
+    c('GET /rest/debug/cpuprof', '/rest/debug/cpuprof?duration=50ms'),
+    c('GET /rest/debug/heapprof'),
+    c('GET /rest/debug/httpmetrics'),
+    c('GET /rest/debug/peerCompletion'),
+    c('GET /rest/debug/support'),
     c('GET /rest/jobs'),
     c('GET /rest/jobs/status', '/rest/jobs/status?jobid=1'),
     c('POST /rest/jobs/stop', '/rest/jobs/stop?jobid=1'),

@@ -14,6 +14,7 @@ function answer(doc: OperationDoc): Record<string, unknown> {
   const ok = doc.ok;
   if ('sse' in ok) return { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } };
   if ('text' in ok) return text(ok.text || 'text');
+  if ('binary' in ok) return { description: ok.description, content: { [ok.binary]: { schema: { type: 'string', contentMediaType: ok.binary } } } };
   if ('empty' in ok) return { description: ok.description ?? 'empty body' };
   // `x-empty-body`: the same status may also come with no body at all (the call without _async).
   return { description: ok.description ?? 'OK', content: { 'application/json': { schema: ok.json } }, ...(ok.orEmpty ? { 'x-empty-body': true } : {}) };

@@ -19,6 +19,7 @@ export type Answer =
   | { json: Schema; description?: string; orEmpty?: boolean }
   | { empty: true; description?: string }
   | { text: string }
+  | { binary: string; description: string }
   | { sse: true };
 
 export interface OperationDoc {
@@ -135,6 +136,22 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     body: map(str),
     ok: { json: { anyOf: [ref('RestoreErrors'), ref('JobId')] } },
     errors: { 400: 'the body is not an object of path to RFC 3339 time, or _async is not true or false', 500: 'no such folder, or folder has no versioner' },
+  },
+  'GET /rest/debug/cpuprof': {
+    tag: 'debug',
+    summary: 'A V8 CPU profile of the service, loadable in Chrome DevTools (gui.debugging only)',
+    query: [p('duration', str, 'how long to sample, a Go duration such as 30s (default 30s, at most 5m)')],
+    ok: { binary: 'application/octet-stream', description: 'a .cpuprofile attachment' },
+    errors: { 400: 'duration does not parse, is negative or is over 5 minutes', 403: 'Debugging disabled' },
+  },
+  'GET /rest/debug/heapprof': { tag: 'debug', summary: 'A V8 heap snapshot (gui.debugging only)', ok: { binary: 'application/octet-stream', description: 'a .heapsnapshot attachment' }, errors: { 403: 'Debugging disabled' } },
+  'GET /rest/debug/httpmetrics': { tag: 'debug', summary: 'Request counts, rates and times per /rest route (gui.debugging only)', ok: { json: ref('HttpMetrics') }, errors: { 403: 'Debugging disabled' } },
+  'GET /rest/debug/peerCompletion': { tag: 'debug', summary: 'Completion percent per remote device over its shared folders (gui.debugging only)', ok: { json: map(int) }, errors: { 403: 'Debugging disabled' } },
+  'GET /rest/debug/support': {
+    tag: 'debug',
+    summary: 'A support bundle: redacted config, logs, version, status, folder summaries, usage report, metrics (gui.debugging only)',
+    ok: { binary: 'application/zip', description: 'a zip attachment, also kept in the home directory' },
+    errors: { 403: 'Debugging disabled' },
   },
   'GET /rest/debug/file': { tag: 'debug', summary: 'Index records of one file (gui.debugging only)', query: [folderP(), p('file', str, 'path', true)], ok: { json: map(anyJson) }, errors: { 403: 'Debugging disabled', 404: 'no such folder or file' } },
 

@@ -120,6 +120,7 @@ export const Version = obj({
 
 const levelMap = map(str);
 export const Facilities = obj({ levels: levelMap, packages: levelMap });
+export const HttpMetrics = map(obj({ count: int, sumMs: num, ratesPerS: arr(num), percentilesMs: arr(num) }));
 export const DebugFacilities = obj({ enabled: orNull(arr(str)), facilities: levelMap });
 export const LogMessages = obj({ messages: orNull(arr(obj({ when: time, message: str, level: int }))) });
 export const SystemErrors = obj({ errors: orNull(arr(obj({ when: time, message: str, level: int }, ['level']))) });

@@ -8,7 +8,7 @@ import { goJsonBody } from '../go-json.js';
 import { asyncRequested } from '../async-flag.js';
 import { HttpError } from '../http-error.js';
 import { jsonBody, query, queryAll, queryInt } from '../request.js';
-import { sendEmpty, sendJson, sendText } from '../respond.js';
+import { sendEmpty, sendJson } from '../respond.js';
 import type { Route } from '../rest-router.js';
 
 // GET  /rest/db/status        folder
@@ -187,10 +187,7 @@ export function dbRoutes(d: HttpDeps): Route[] {
     {
       method: 'GET',
       path: '/rest/debug/file',
-      handler: (ctx) => {
-        if (!d.config.current().gui.debugging) return sendText(ctx, 403, 'Debugging disabled');
-        fileDetails(ctx, false);
-      },
+      handler: (ctx) => fileDetails(ctx, false),
     },
   ];
 }

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { parseDeviceId } from '../../shared/device-id.js';
-import { FACILITIES, type LogLevel, type LogLine } from '../../shared/logger.js';
-import { formatTimeNs, formatTimeSeconds, parseRfc3339Ns } from '../../shared/time-format.js';
+import { FACILITIES, logText, type LogLevel, type LogLine } from '../../shared/logger.js';
+import { formatTimeNs, parseRfc3339Ns } from '../../shared/time-format.js';
 import { browseDirectories } from '../../services/browse.js';
 import { sortKeys } from '../../services/system-service.js';
 import type { HttpDeps } from '../deps.js';
@@ -94,7 +94,7 @@ export function systemRoutes(d: HttpDeps): Route[] {
       handler: (ctx) => {
         const lines = d.logBook.since(parseRfc3339Ns(query(ctx, 'since') ?? ''));
         ctx.type = 'text/plain; charset=utf-8';
-        ctx.body = lines.map((l) => `${formatTimeSeconds(Number(l.whenNs / 1_000_000n))}: ${l.message}\n`).join('');
+        ctx.body = logText(lines);
       },
     },
     {
