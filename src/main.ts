@@ -16,7 +16,7 @@ const USAGE = `Synchro ${SYNCHRO_VERSION} — a folder service that speaks Synct
 
 Usage:
   synchro serve    [--home DIR] [--gui-address HOST:PORT] [--gui-apikey KEY] [--no-default-folder]
-                   [--event-masks N] [--job-expire SECONDS]
+                   [--event-masks N] [--job-expire SECONDS] [--log-format text|json]
   synchro generate [--home DIR] [--gui-user USER --gui-password PASSWORD] [--no-default-folder]
   synchro cli      [--home DIR | --url URL --api-key KEY] METHOD PATH [key=value ...] [--json BODY] [--wait]
   synchro cli      events [--types A,B] [--since N]  |  set PATH key=value ...   (see synchro cli --help)
@@ -25,6 +25,8 @@ Usage:
 Default home: $XDG_STATE_HOME/synchro, or ~/.local/state/synchro.
 Environment: STGUIADDRESS and STGUIAPIKEY act like --gui-address and --gui-apikey;
 SYNCHRO_EVENT_MASKS like --event-masks (custom events= subscriptions kept, default 64).
+--log-format (or SYNCHRO_LOG_FORMAT): stderr lines as "TIME LEVEL facility: message" or as JSON
+objects {time, level, facility, message}, one per line.
 --job-expire: how long a finished _async job stays readable at /rest/jobs/status (default 60).
 `;
 
@@ -44,8 +46,11 @@ async function serve(argv: string[]): Promise<void> {
       'no-browser': { type: 'boolean' },
       'event-masks': { type: 'string' },
       'job-expire': { type: 'string' },
+      'log-format': { type: 'string' },
     },
   });
+  const logFormat = values['log-format'] ?? (process.env.SYNCHRO_LOG_FORMAT || 'text');
+  if (logFormat !== 'text' && logFormat !== 'json') fail(`--log-format ${JSON.stringify(logFormat)}: want text or json`);
   const expire = values['job-expire'];
   if (expire !== undefined && !/^\d{1,7}$/.test(expire)) fail(`--job-expire ${JSON.stringify(expire)}: want a whole number of seconds`);
   const home = values.home ?? defaultHome();
@@ -59,6 +64,7 @@ async function serve(argv: string[]): Promise<void> {
     noDefaultFolder: values['no-default-folder'],
     maxEventMasks: masks === undefined ? undefined : Number(masks),
     jobExpireMs: expire === undefined ? undefined : Number(expire) * 1000,
+    logFormat,
     onShutdown: () => process.exit(0),
   });
   const where = app.address.startsWith('/') ? `unix socket ${app.address}` : `http://${app.address}/`;
