@@ -2,10 +2,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadOrCreateIdentity } from './auth/certificate.js';
+import { loadHttpsCredentials, type HttpsCredentials, type TlsSettings } from './auth/https-credentials.js';
 import { hashPassword, isBcryptHash, verifyPassword } from './auth/password.js';
 import { TokenStore } from './auth/token-store.js';
 import { ConfigStore, readConfigText } from './config/config-store.js';
 import { generateConfig } from './config/generate.js';
+import { normalizeBaseUrl } from './config/base-url.js';
 import { prepareConfig } from './config/prepare.js';
 import { parseConfigXml, type XmlExtras } from './config/xml.js';
 import type { Configuration, GuiConfiguration } from './config/types.js';
@@ -38,6 +40,10 @@ export interface AppOptions {
   clock?: Clock;
   /** Where log lines go (default stderr). */
   logSink?: (text: string) => void;
+  /** --gui-baseurl: a path prefix for reverse proxies (validated by normalizeBaseUrl); wins over gui.baseUrl. */
+  baseUrl?: string;
+  /** --gui-cert/--gui-key, --gui-client-ca, --gui-min-tls-version. */
+  tls?: TlsSettings;
   /** --log-format: `text` (default) or `json`, one object per line. */
   logFormat?: LogFormat;
   /** How long a finished `_async` job stays readable (default 60 s, as rclone's --rc-job-expire-duration). */
@@ -108,16 +114,22 @@ class Instance {
     private readonly pool: ScanPool,
     readonly index: IndexStore,
     private readonly jobs: JobRegistry,
+    private readonly renewal: NodeJS.Timeout,
   ) {}
 
   /** `reset`: folders whose index is erased before anything starts (POST /rest/system/reset). */
   static async start(opts: AppOptions, lifecycle: Lifecycle, tokens: Tokens, reset?: { folder?: string }): Promise<Instance> {
     const clock = opts.clock ?? systemClock;
+    const baseUrl = opts.baseUrl === undefined ? undefined : normalizeBaseUrl(opts.baseUrl);
     const startedMs = clock.nowMs();
     const paths = pathsFor(opts.home, opts.projectRoot);
     await prepareHome(paths.home);
     const logBook = new LogBook(clock, opts.logSink, opts.logFormat);
     const log = logBook.logger('main');
+    // TLS first: a certificate that was asked for and does not load stops the start before anything opens.
+    const httpsHome = { certFile: paths.httpsCertFile, keyFile: paths.httpsKeyFile, hostname: os.hostname() };
+    const tlsLog = logBook.logger('api');
+    const tls: HttpsCredentials = await loadHttpsCredentials(opts.tls ?? {}, httpsHome, tlsLog, clock.nowMs());
     const identity = await loadOrCreateIdentity(paths.certFile, paths.keyFile);
     const myId = identity.deviceId;
 
@@ -175,19 +187,28 @@ class Instance {
         guiDir: paths.guiDir,
         lifecycle,
       },
-      { addressOverride: opts.guiAddress, startedMs },
+      { addressOverride: opts.guiAddress, startedMs, tls, baseUrl },
     );
     config.subscribe(http.subscriber());
     await http.listen();
     log.info(`My ID: ${myId}`);
     log.info(`GUI and API listening on ${http.address}`);
+    // A service that runs for years outlives its 820-day certificate: look once a day.
+    const renewal = setInterval(() => {
+      loadHttpsCredentials(opts.tls ?? {}, httpsHome, tlsLog, clock.nowMs()).then(
+        (fresh) => http.setCredentials(fresh),
+        (err) => tlsLog.warn(`HTTPS certificate check: ${messageOf(err)}`),
+      );
+    }, 24 * 3600 * 1000);
+    renewal.unref();
     folders.start();
     events.append('StartupComplete', { myID: myId });
-    return new Instance(http, config, events, myId, log, folders, pool, index, jobs);
+    return new Instance(http, config, events, myId, log, folders, pool, index, jobs, renewal);
   }
 
   /** Reverse order of construction: stop answering, stop the folders, then close the workers and the index. */
   async stop(): Promise<void> {
+    clearInterval(this.renewal);
     await this.http.close();
     this.jobs.stopAll();
     await this.folders.stop();
@@ -232,6 +253,14 @@ export class App {
   }
   get myId(): string {
     return this.instance.myId;
+  }
+  /** Whether plain HTTP is redirected to https. */
+  get tlsRequired(): boolean {
+    return this.instance.http.tlsRequired();
+  }
+  /** The path prefix the GUI and API are served under ("/" without one). */
+  get baseUrl(): string {
+    return this.instance.http.baseUrl();
   }
   get apiKey(): string {
     return this.instance.config.current().gui.apiKey;

@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { App } from './app.js';
 import { generateHome } from './generate-home.js';
 import { runCli } from './cli/program.js';
+import { parseTlsVersion } from './auth/https-credentials.js';
+import { normalizeBaseUrl } from './config/base-url.js';
 import { defaultHome } from './shared/paths.js';
 import { messageOf } from './shared/errors.js';
 import { SYNCHRO_VERSION, API_VERSION } from './services/version.js';
@@ -17,6 +19,7 @@ const USAGE = `Synchro ${SYNCHRO_VERSION} — a folder service that speaks Synct
 Usage:
   synchro serve    [--home DIR] [--gui-address HOST:PORT] [--gui-apikey KEY] [--no-default-folder]
                    [--event-masks N] [--job-expire SECONDS] [--log-format text|json]
+                   [--gui-baseurl /PREFIX/] [--gui-cert FILE --gui-key FILE] [--gui-client-ca FILE] [--gui-min-tls-version 1.2|1.3]
   synchro generate [--home DIR] [--gui-user USER --gui-password PASSWORD] [--no-default-folder]
   synchro cli      [--home DIR | --url URL --api-key KEY] METHOD PATH [key=value ...] [--json BODY] [--wait]
   synchro cli      events [--types A,B] [--since N]  |  set PATH key=value ...   (see synchro cli --help)
@@ -27,6 +30,13 @@ Environment: STGUIADDRESS and STGUIAPIKEY act like --gui-address and --gui-apike
 SYNCHRO_EVENT_MASKS like --event-masks (custom events= subscriptions kept, default 64).
 --log-format (or SYNCHRO_LOG_FORMAT): stderr lines as "TIME LEVEL facility: message" or as JSON
 objects {time, level, facility, message}, one per line.
+--gui-baseurl (or SYNCHRO_GUI_BASEURL, or gui baseUrl in config.xml): serve the GUI, /rest, /meta.js,
+/qr/ and /metrics under a path prefix, for a reverse proxy that passes the prefix on.
+TLS: the GUI port answers HTTP and HTTPS; with gui tls="true" (or an https:// address) plain HTTP is
+redirected. The certificate is https-cert.pem/https-key.pem in the home (self-signed, made on first
+start) unless --gui-cert/--gui-key name one; --gui-client-ca requires client certificates signed by
+those CAs; --gui-min-tls-version defaults to 1.2. Env: SYNCHRO_GUI_CERT, SYNCHRO_GUI_KEY,
+SYNCHRO_GUI_CLIENT_CA, SYNCHRO_GUI_MIN_TLS_VERSION.
 --job-expire: how long a finished _async job stays readable at /rest/jobs/status (default 60).
 `;
 
@@ -47,8 +57,35 @@ async function serve(argv: string[]): Promise<void> {
       'event-masks': { type: 'string' },
       'job-expire': { type: 'string' },
       'log-format': { type: 'string' },
+      'gui-cert': { type: 'string' },
+      'gui-key': { type: 'string' },
+      'gui-client-ca': { type: 'string' },
+      'gui-min-tls-version': { type: 'string' },
+      'gui-baseurl': { type: 'string' },
     },
   });
+  const env = (name: string) => process.env[name] || undefined;
+  const minTls = values['gui-min-tls-version'] ?? env('SYNCHRO_GUI_MIN_TLS_VERSION');
+  let minVersion: 'TLSv1.2' | 'TLSv1.3' | undefined;
+  try {
+    minVersion = minTls === undefined ? undefined : parseTlsVersion(minTls);
+  } catch (err) {
+    fail(`--gui-min-tls-version: ${messageOf(err)}`);
+  }
+  const baseUrl = values['gui-baseurl'] ?? env('SYNCHRO_GUI_BASEURL');
+  if (baseUrl !== undefined) {
+    try {
+      normalizeBaseUrl(baseUrl);
+    } catch (err) {
+      fail(`--gui-baseurl: ${messageOf(err)}`);
+    }
+  }
+  const tls = {
+    certFile: values['gui-cert'] ?? env('SYNCHRO_GUI_CERT'),
+    keyFile: values['gui-key'] ?? env('SYNCHRO_GUI_KEY'),
+    clientCaFile: values['gui-client-ca'] ?? env('SYNCHRO_GUI_CLIENT_CA'),
+    minVersion,
+  };
   const logFormat = values['log-format'] ?? (process.env.SYNCHRO_LOG_FORMAT || 'text');
   if (logFormat !== 'text' && logFormat !== 'json') fail(`--log-format ${JSON.stringify(logFormat)}: want text or json`);
   const expire = values['job-expire'];
@@ -65,9 +102,12 @@ async function serve(argv: string[]): Promise<void> {
     maxEventMasks: masks === undefined ? undefined : Number(masks),
     jobExpireMs: expire === undefined ? undefined : Number(expire) * 1000,
     logFormat,
+    tls,
+    baseUrl,
     onShutdown: () => process.exit(0),
   });
-  const where = app.address.startsWith('/') ? `unix socket ${app.address}` : `http://${app.address}/`;
+  const scheme = app.tlsRequired ? 'https' : 'http';
+  const where = app.address.startsWith('/') ? `unix socket ${app.address}` : `${scheme}://${app.address}${app.baseUrl}`;
   process.stdout.write(
     `Synchro ${SYNCHRO_VERSION} started.\nDevice ID: ${app.myId}\nHome:      ${path.resolve(home)}\nGUI & API: ${where}\nAPI key:   ${app.apiKey}\n`,
   );

@@ -3,6 +3,7 @@ import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { deviceIdFromCertificate, formatDeviceId } from '../shared/device-id.js';
+import { writeFileAtomic } from '../shared/atomic-write.js';
 
 /**
  * The device identity: an ECDSA P-384 key and a self-signed certificate, as `syncthing generate`
@@ -41,6 +42,33 @@ async function createCertificate(certFile: string, keyFile: string): Promise<voi
   // Key first: a certificate without its key would be an identity we can never use.
   await fs.writeFile(keyFile, keyPem + '\n', { mode: 0o600 });
   await fs.writeFile(certFile, cert.toString('pem') + '\n', { mode: 0o644 });
+}
+
+/**
+ * The self-signed certificate of the GUI/REST listener (https-cert.pem, https-key.pem): ECDSA
+ * P-256, CN and DNS name the host name, valid for `days` (Syncthing: 820) from a day ago.
+ */
+export async function createHttpsCertificate(certFile: string, keyFile: string, commonName: string, days = 820): Promise<void> {
+  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(8))).toString('hex').replace(/^[89a-f]/, '1'),
+    name: `CN=${commonName}, O=Synchro, OU=Automatically Generated`,
+    notBefore: new Date(now - 24 * 3600 * 1000),
+    notAfter: new Date(now + days * 24 * 3600 * 1000),
+    keys: keys as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'],
+    signingAlgorithm: alg,
+    extensions: [
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: commonName }]),
+    ],
+  });
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
+  await writeFileAtomic(keyFile, x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') + '\n', 0o600);
+  await writeFileAtomic(certFile, cert.toString('pem') + '\n', 0o644);
 }
 
 /** Loads cert.pem (creating key.pem and cert.pem when neither exists) and derives the device ID. */

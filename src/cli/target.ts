@@ -52,7 +52,7 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
     } catch (err) {
       throw new AppError('invalid', `${file}: ${(err as Error).message}`);
     }
-    url ??= clientUrl(gui.address, gui.useTLS);
+    url ??= clientUrl(gui.address, gui.useTLS) + (gui.baseUrl ?? '').replace(/\/+$/, '');
     apiKey ??= gui.apiKey;
   }
   if (!apiKey) throw new AppError('invalid', 'no API key: the config has none; give --api-key');

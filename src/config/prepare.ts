@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { AppError } from '../shared/errors.js';
+import { AppError, messageOf } from '../shared/errors.js';
 import { randomToken } from '../shared/random.js';
+import { normalizeBaseUrl } from './base-url.js';
 import { defaultsOf, DEVICE, FOLDER_DEVICE } from './schema.js';
 import type { Configuration, DeviceConfiguration, FolderConfiguration, FolderDeviceConfiguration } from './types.js';
 
@@ -91,4 +92,10 @@ export function prepareConfig(cfg: Configuration, myId: string, hostname: string
 
   if (cfg.gui.apiKey === '') cfg.gui.apiKey = randomToken(32);
   if (!cfg.gui.sessionCookiePath.startsWith('/')) cfg.gui.sessionCookiePath = '/' + cfg.gui.sessionCookiePath;
+  try {
+    const base = normalizeBaseUrl(cfg.gui.baseUrl);
+    cfg.gui.baseUrl = base === '/' ? '' : base;
+  } catch (err) {
+    throw new AppError('rejected', `gui: ${messageOf(err)}`);
+  }
 }

@@ -219,6 +219,8 @@ export const GUI: StructSchema = {
     b('sendBasicAuthPrompt', false, attr),
     i('sessionCookieDurationS', 604800),
     s('sessionCookiePath', '/'),
+    // Synchro's own: the path prefix the GUI and API are served under (see base-url.ts).
+    s('baseUrl'),
   ],
 };
 

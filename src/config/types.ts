@@ -119,6 +119,8 @@ export interface GuiConfiguration {
   sendBasicAuthPrompt: boolean;
   sessionCookieDurationS: number;
   sessionCookiePath: string;
+  /** Synchro only: "" or "/prefix/" (normalised by prepare). */
+  baseUrl: string;
 }
 
 export interface LdapConfiguration {

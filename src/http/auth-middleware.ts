@@ -4,6 +4,7 @@ import type { GuiConfiguration } from '../config/types.js';
 import type { HttpDeps, RequestAuth } from './deps.js';
 import { basicCredentials, presentedKeys, remoteAddress } from './credentials.js';
 import { cookieValues, isSecureRequest, setCookie } from './cookies.js';
+import { sessionCookiePath } from './base-url.js';
 import { isNoAuthPath } from './no-auth-paths.js';
 import { sendText } from './respond.js';
 
@@ -29,7 +30,7 @@ export function startSession(ctx: Context, d: HttpDeps, stayLoggedIn: boolean): 
   const token = d.sessions.create();
   let maxAge: number | undefined;
   if (stayLoggedIn) maxAge = gui.sessionCookieDurationS > 0 ? gui.sessionCookieDurationS : gui.sessionCookieDurationS === 0 ? 604800 : 2147483647;
-  setCookie(ctx, `sessionid-${d.shortId}`, token, { path: gui.sessionCookiePath || '/', maxAge, secure: isSecureRequest(ctx) || gui.useTLS });
+  setCookie(ctx, `sessionid-${d.shortId}`, token, { path: sessionCookiePath(ctx, gui), maxAge, secure: isSecureRequest(ctx) || gui.useTLS });
 }
 
 /** Checks a user name and password against the GUI settings (LDAP is not supported: it never matches). */

@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import type { HttpDeps, RequestAuth } from './deps.js';
-import { cookieValues, setCookie } from './cookies.js';
+import { cookieValues, isSecureRequest, setCookie } from './cookies.js';
+import { csrfCookiePath } from './base-url.js';
 import { sendText } from './respond.js';
 
 /**
@@ -21,7 +22,7 @@ export function csrfMiddleware(d: HttpDeps): Middleware {
     const p = ctx.path;
     if (p.startsWith('/rest/debug')) return next();
     if (!p.startsWith('/rest')) {
-      if (!cookieValues(ctx, cookieName).some((t) => d.csrfTokens.check(t))) setCookie(ctx, cookieName, d.csrfTokens.create());
+      if (!cookieValues(ctx, cookieName).some((t) => d.csrfTokens.check(t))) setCookie(ctx, cookieName, d.csrfTokens.create(), { path: csrfCookiePath(ctx), secure: isSecureRequest(ctx) || d.config.current().gui.useTLS });
       return next();
     }
     if (p.startsWith('/rest/noauth') || p === '/rest/svc/lang') return next();

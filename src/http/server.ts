@@ -1,4 +1,3 @@
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import Koa from 'koa';
@@ -33,11 +32,19 @@ import { svcRoutes } from './routes/svc-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 import { API_VERSION, SYNCHRO_VERSION } from '../services/version.js';
 import { AppError } from '../shared/errors.js';
+import type { HttpsCredentials } from '../auth/https-credentials.js';
+import { DualListener } from './listener.js';
+import { baseUrlMiddleware } from './base-url.js';
+import { httpsRedirect } from './https-redirect.js';
 
 export interface HttpServerOptions {
   /** An address from --gui-address / STGUIADDRESS that wins over gui.address. */
   addressOverride?: string;
   startedMs: number;
+  /** The certificate the port answers TLS handshakes with (it answers both, always). */
+  tls: HttpsCredentials;
+  /** --gui-baseurl, normalised ("/p/"); wins over gui.baseUrl. */
+  baseUrl?: string;
 }
 
 /** "host:port", "[v6]:port", "http(s)://host:port", "unix:///path" or "/path" → what listen() takes. */
@@ -56,7 +63,7 @@ export function parseListenAddress(addr: string): { host?: string; port?: number
  * /meta.js, /qr/, static GUI. Changes to gui.* apply live; a new gui.address moves the listener.
  */
 export class HttpServer {
-  private server?: http.Server;
+  private server?: DualListener;
   private readonly shutdown = new ShutdownHooks();
   private readonly app = new Koa();
   private boundAddress = '';
@@ -96,9 +103,11 @@ export class HttpServer {
     const statics = staticGui(d.guiDir, opts.startedMs);
 
     app.use(this.metrics.middleware());
+    app.use(baseUrlMiddleware(() => this.baseUrl()));
     app.use(errorMiddleware(d.log));
     app.use(hostCheck(() => opts.addressOverride ?? gui().address, () => gui().insecureSkipHostcheck));
     app.use(corsAndSecurityHeaders(() => gui().insecureAllowFrameLoading));
+    app.use(httpsRedirect(() => this.tlsRequired()));
     app.use(authMiddleware(d));
     app.use(async (ctx, next) => {
       ctx.set('X-Syncthing-Version', API_VERSION);
@@ -118,6 +127,25 @@ export class HttpServer {
       if (ctx.path === '/qr/' || ctx.path === '/qr') return qr(ctx, next);
       return statics(ctx, next);
     });
+  }
+
+  /**
+   * Plain HTTP is redirected to https when gui.tls is on, when the address override says https://
+   * or unixs://, or when client certificates are required (plain HTTP would skip that check).
+   */
+  tlsRequired(): boolean {
+    return this.d.config.current().gui.useTLS || /^(https|unixs):\/\//i.test(this.opts.addressOverride ?? '') || this.opts.tls.ca !== undefined;
+  }
+
+  /** The path prefix everything is served under: "/" for none. */
+  baseUrl(): string {
+    return this.opts.baseUrl ?? (this.d.config.current().gui.baseUrl || '/');
+  }
+
+  /** A renewed certificate, for handshakes from now on (and for any listener bound later). */
+  setCredentials(creds: HttpsCredentials): void {
+    this.opts.tls = creds;
+    this.server?.setCredentials(creds);
   }
 
   /** host:port the listener is bound to (for /rest/system/status and the start-up message). */
@@ -155,20 +183,17 @@ export class HttpServer {
     };
   }
 
-  private bind(address: string): Promise<http.Server> {
+  private bind(address: string): Promise<DualListener> {
     const target = parseListenAddress(address);
-    const server = http.createServer(this.app.callback());
-    // Long polls wait up to an hour; idle keep-alive sockets and slow headers are still cut.
-    server.requestTimeout = 0;
-    server.headersTimeout = 15_000;
-    server.keepAliveTimeout = 60_000;
+    const listener = new DualListener(this.app.callback(), this.opts.tls);
+    const server = listener.server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       const done = () => {
         server.off('error', reject);
         const a = server.address();
         this.boundAddress = typeof a === 'string' ? a : a ? formatAddress(a) : address;
-        resolve(server);
+        resolve(listener);
       };
       if (target.socketPath) {
         fs.rmSync(target.socketPath, { force: true });
@@ -177,11 +202,11 @@ export class HttpServer {
     });
   }
 
-  private shut(server: http.Server): Promise<void> {
+  private shut(listener: DualListener): Promise<void> {
     return new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-      setTimeout(() => server.closeAllConnections(), 100).unref();
+      listener.server.close(() => resolve());
+      listener.closeIdleConnections();
+      setTimeout(() => listener.closeAllConnections(), 100).unref();
     });
   }
 

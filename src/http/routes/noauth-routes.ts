@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { sessionCookiePath } from '../base-url.js';
 import type { HttpDeps } from '../deps.js';
 import { authEnabled, checkPassword, failureDelay, startSession } from '../auth-middleware.js';
 import { cookieValues } from '../cookies.js';
@@ -56,7 +57,10 @@ export function noauthRoutes(d: HttpDeps): Route[] {
     const name = `sessionid-${d.shortId}`;
     for (const token of cookieValues(ctx, name)) {
       d.sessions.remove(token);
-      ctx.append('Set-Cookie', `${name}=; Max-Age=0`);
+      // Syncthing sends no Path here, which leaves a cookie set with a Path in the browser; ours
+      // names the path the cookie was set with, so the browser really drops it.
+      const p = sessionCookiePath(ctx, d.config.current().gui);
+      ctx.append('Set-Cookie', p === '/' ? `${name}=; Max-Age=0` : `${name}=; Path=${p}; Max-Age=0`);
     }
     sendEmpty(ctx, 204);
   };
