@@ -40,6 +40,8 @@ export interface AppOptions {
   clock?: Clock;
   /** Where log lines go (default stderr). */
   logSink?: (text: string) => void;
+  /** --gui-assets / STGUIASSETS: a GUI directory served instead of the bundled one. */
+  guiAssets?: string;
   /** --gui-baseurl: a path prefix for reverse proxies (validated by normalizeBaseUrl); wins over gui.baseUrl. */
   baseUrl?: string;
   /** --gui-cert/--gui-key, --gui-client-ca, --gui-min-tls-version. */
@@ -122,7 +124,10 @@ class Instance {
     const clock = opts.clock ?? systemClock;
     const baseUrl = opts.baseUrl === undefined ? undefined : normalizeBaseUrl(opts.baseUrl);
     const startedMs = clock.nowMs();
-    const paths = pathsFor(opts.home, opts.projectRoot);
+    const paths = pathsFor(opts.home, opts.projectRoot, opts.guiAssets);
+    if (opts.guiAssets !== undefined && !(await fs.stat(paths.guiDir).then((st) => st.isDirectory(), () => false))) {
+      throw new AppError('invalid', `GUI assets ${paths.guiDir}: not a directory`);
+    }
     await prepareHome(paths.home);
     const logBook = new LogBook(clock, opts.logSink, opts.logFormat);
     const log = logBook.logger('main');

@@ -19,7 +19,7 @@ const USAGE = `Synchro ${SYNCHRO_VERSION} — a folder service that speaks Synct
 Usage:
   synchro serve    [--home DIR] [--gui-address HOST:PORT] [--gui-apikey KEY] [--no-default-folder]
                    [--event-masks N] [--job-expire SECONDS] [--log-format text|json]
-                   [--gui-baseurl /PREFIX/] [--gui-cert FILE --gui-key FILE] [--gui-client-ca FILE] [--gui-min-tls-version 1.2|1.3]
+                   [--gui-assets DIR] [--gui-baseurl /PREFIX/] [--gui-cert FILE --gui-key FILE] [--gui-client-ca FILE] [--gui-min-tls-version 1.2|1.3]
   synchro generate [--home DIR] [--gui-user USER --gui-password PASSWORD] [--no-default-folder]
   synchro cli      [--home DIR | --url URL --api-key KEY] METHOD PATH [key=value ...] [--json BODY] [--wait]
   synchro cli      events [--types A,B] [--since N]  |  set PATH key=value ...   (see synchro cli --help)
@@ -30,6 +30,8 @@ Environment: STGUIADDRESS and STGUIAPIKEY act like --gui-address and --gui-apike
 SYNCHRO_EVENT_MASKS like --event-masks (custom events= subscriptions kept, default 64).
 --log-format (or SYNCHRO_LOG_FORMAT): stderr lines as "TIME LEVEL facility: message" or as JSON
 objects {time, level, facility, message}, one per line.
+--gui-assets (or STGUIASSETS): serve the GUI from DIR instead of the bundled gui/ (meta.js, the CSRF
+cookie and /rest work the same).
 --gui-baseurl (or SYNCHRO_GUI_BASEURL, or gui baseUrl in config.xml): serve the GUI, /rest, /meta.js,
 /qr/ and /metrics under a path prefix, for a reverse proxy that passes the prefix on.
 TLS: the GUI port answers HTTP and HTTPS; with gui tls="true" (or an https:// address) plain HTTP is
@@ -62,6 +64,7 @@ async function serve(argv: string[]): Promise<void> {
       'gui-client-ca': { type: 'string' },
       'gui-min-tls-version': { type: 'string' },
       'gui-baseurl': { type: 'string' },
+      'gui-assets': { type: 'string' },
     },
   });
   const env = (name: string) => process.env[name] || undefined;
@@ -104,6 +107,7 @@ async function serve(argv: string[]): Promise<void> {
     logFormat,
     tls,
     baseUrl,
+    guiAssets: values['gui-assets'] ?? env('STGUIASSETS'),
     onShutdown: () => process.exit(0),
   });
   const scheme = app.tlsRequired ? 'https' : 'http';

@@ -22,7 +22,7 @@ export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
   return xdg && path.isAbsolute(xdg) ? path.join(xdg, 'synchro') : path.join(os.homedir(), '.local', 'state', 'synchro');
 }
 
-export function pathsFor(home: string, projectRoot: string): Paths {
+export function pathsFor(home: string, projectRoot: string, guiAssets?: string): Paths {
   const h = path.resolve(home);
   return {
     home: h,
@@ -33,7 +33,7 @@ export function pathsFor(home: string, projectRoot: string): Paths {
     httpsKeyFile: path.join(h, 'https-key.pem'),
     databaseDir: path.join(h, 'index-v1'),
     logFile: path.join(h, 'synchro.log'),
-    guiDir: path.join(projectRoot, 'gui'),
+    guiDir: guiAssets ? path.resolve(guiAssets) : path.join(projectRoot, 'gui'),
     migrationsDir: path.join(projectRoot, 'migrations'),
     userHome: os.homedir(),
   };

@@ -1,0 +1,205 @@
+import { api, get, q } from './api.js';
+import { $, $$, bytes, clearErrors, fieldError, h, openDialog, when } from './dom.js';
+import { openDetails } from './folder-details.js';
+
+// The folder list and the add/edit dialog. State comes from the config, /rest/db/status and
+// /rest/stats/folder, and is kept fresh by events (see main.js).
+
+export const state = { cfg: null, status: {}, stats: {}, progress: {}, myId: '' };
+
+const TYPE_NAMES = { sendreceive: 'Send & receive', sendonly: 'Send only', receiveonly: 'Receive only', receiveencrypted: 'Receive encrypted' };
+
+export async function refreshStatus(id) {
+  try {
+    state.status[id] = await get(`db/status?folder=${q(id)}`);
+  } catch {
+    delete state.status[id];
+  }
+}
+
+export async function refreshStats() {
+  state.stats = (await get('stats/folder')) ?? {};
+}
+
+function stateText(f, st) {
+  if (f.paused) return 'Paused';
+  if (!st) return 'Unknown';
+  if (st.state === 'scanning' && state.progress[f.id] !== undefined) return `Scanning (${state.progress[f.id]}%)`;
+  if (st.state === 'error') return 'Stopped';
+  if (st.state === 'idle' && st.receiveOnlyTotalItems > 0) return 'Local additions';
+  return { idle: 'Up to date', scanning: 'Scanning', 'scan-waiting': 'Waiting to scan', cleaning: 'Cleaning versions', 'clean-waiting': 'Waiting to clean', syncing: 'Syncing' }[st.state] ?? st.state;
+}
+
+export function renderFolders() {
+  const list = $('#folder-list');
+  const folders = [...(state.cfg?.folders ?? [])].sort((a, b) => (a.label || a.id).localeCompare(b.label || b.id));
+  list.replaceChildren(
+    ...folders.map((f) => {
+      const st = state.status[f.id];
+      const stats = state.stats[f.id];
+      const errors = st?.errors ?? 0;
+      return h(
+        'li',
+        { class: 'card', dataset: { folder: f.id, state: f.paused ? 'paused' : st?.state ?? 'unknown' } },
+        h('div', { class: 'card-head' }, h('h3', {}, f.label || f.id), h('span', { class: `badge state-${f.paused ? 'paused' : st?.state}`, 'data-role': 'state' }, stateText(f, st))),
+        h(
+          'dl',
+          { class: 'facts' },
+          h('dt', {}, 'Folder ID'), h('dd', {}, h('code', {}, f.id)),
+          h('dt', {}, 'Path'), h('dd', {}, f.path),
+          h('dt', {}, 'Type'), h('dd', {}, TYPE_NAMES[f.type] ?? f.type),
+          h('dt', {}, 'Local files'), h('dd', { 'data-role': 'local-files' }, st ? `${st.localFiles} files, ${st.localDirectories} directories` : '–'),
+          h('dt', {}, 'Local size'), h('dd', { 'data-role': 'local-bytes' }, st ? bytes(st.localBytes) : '–'),
+          h('dt', {}, 'Last scan'), h('dd', {}, when(stats?.lastScan)),
+          errors ? [h('dt', {}, 'Errors'), h('dd', { class: 'error-count' }, String(errors))] : null,
+          st?.error ? [h('dt', {}, 'Error'), h('dd', { class: 'error' }, st.error)] : null,
+        ),
+        h(
+          'div',
+          { class: 'actions' },
+          h('button', { type: 'button', onclick: () => openDetails(f, state) }, 'Browse'),
+          h('button', { type: 'button', onclick: () => setPaused(f, !f.paused) }, f.paused ? 'Resume' : 'Pause'),
+          h('button', { type: 'button', disabled: f.paused, onclick: () => api('POST', `db/scan?folder=${q(f.id)}`).catch(() => undefined) }, 'Rescan'),
+          h('button', { type: 'button', onclick: () => editFolder(f) }, 'Edit'),
+        ),
+      );
+    }),
+  );
+  if (folders.length === 0) list.append(h('li', { class: 'empty' }, 'No folders yet.'));
+}
+
+async function setPaused(f, paused) {
+  await api('PATCH', `config/folders/${q(f.id)}`, { paused });
+}
+
+// Path completion: the directories under what has been typed so far.
+let browseTimer;
+function completePaths(input) {
+  clearTimeout(browseTimer);
+  browseTimer = setTimeout(async () => {
+    try {
+      const dirs = (await get(`system/browse?current=${q(input.value)}`)) ?? [];
+      $('#path-options').replaceChildren(...dirs.slice(0, 50).map((d) => h('option', { value: d })));
+    } catch {
+      /* completion is a convenience */
+    }
+  }, 150);
+}
+
+function versioningFields(form) {
+  const type = form.elements.versioningType.value;
+  for (const label of $$('[data-versioning]', form)) label.hidden = !label.dataset.versioning.split(' ').includes(type);
+}
+
+function fillForm(form, f) {
+  const v = f.versioning ?? { type: '', params: {} };
+  const p = v.params ?? {};
+  const set = (name, value) => {
+    const el = form.elements[name];
+    if (el.type === 'checkbox') el.checked = !!value;
+    else el.value = value ?? '';
+  };
+  set('label', f.label);
+  set('id', f.id);
+  set('path', f.path);
+  set('type', f.type);
+  set('rescanIntervalS', f.rescanIntervalS);
+  set('fsWatcherEnabled', f.fsWatcherEnabled);
+  set('fsWatcherDelayS', f.fsWatcherDelayS);
+  set('ignorePerms', f.ignorePerms);
+  set('versioningType', v.type);
+  set('keep', p.keep ?? '5');
+  set('cleanoutDays', p.cleanoutDays ?? '0');
+  set('maxAgeDays', p.maxAge ? Math.round(Number(p.maxAge) / 86400) : '365');
+  set('command', p.command ?? '');
+  set('fsPath', v.fsPath ?? '');
+  set('cleanupIntervalS', v.cleanupIntervalS ?? 3600);
+  const shared = new Set((f.devices ?? []).map((d) => d.deviceID));
+  const others = (state.cfg.devices ?? []).filter((d) => d.deviceID !== state.myId);
+  $('#folder-devices').replaceChildren(
+    h('legend', {}, 'Share with'),
+    ...(others.length
+      ? others.map((d) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'share', value: d.deviceID, checked: shared.has(d.deviceID) }), d.name || d.deviceID.slice(0, 7)))
+      : [h('p', { class: 'hint' }, 'No remote devices yet.')]),
+  );
+  versioningFields(form);
+}
+
+function readForm(form, base) {
+  const e = form.elements;
+  const num = (name, fallback) => (e[name].value === '' ? fallback : Number(e[name].value));
+  const type = e.versioningType.value;
+  const params = {};
+  if (type === 'simple') (params.keep = e.keep.value || '5'), (params.cleanoutDays = e.cleanoutDays.value || '0');
+  if (type === 'trashcan') params.cleanoutDays = e.cleanoutDays.value || '0';
+  if (type === 'staggered') params.maxAge = String(num('maxAgeDays', 365) * 86400);
+  if (type === 'external') params.command = e.command.value;
+  const keep = new Set((base.devices ?? []).map((d) => d.deviceID));
+  const chosen = new Set($$('input[name="share"]:checked', form).map((i) => i.value));
+  const devices = [...(base.devices ?? []).filter((d) => d.deviceID === state.myId || chosen.has(d.deviceID)), ...[...chosen].filter((id) => !keep.has(id)).map((deviceID) => ({ deviceID }))];
+  return {
+    ...base,
+    id: e.id.value.trim(),
+    label: e.label.value,
+    path: e.path.value.trim(),
+    type: e.type.value,
+    rescanIntervalS: num('rescanIntervalS', 3600),
+    fsWatcherEnabled: e.fsWatcherEnabled.checked,
+    fsWatcherDelayS: num('fsWatcherDelayS', 10),
+    ignorePerms: e.ignorePerms.checked,
+    devices,
+    versioning: { ...(base.versioning ?? {}), type, params, fsPath: e.fsPath.value, cleanupIntervalS: num('cleanupIntervalS', 3600) },
+  };
+}
+
+/** Which field a server message is about, so it can be shown next to it. */
+function fieldOf(message) {
+  if (/path/i.test(message)) return 'path';
+  if (/\bID\b/.test(message)) return 'id';
+  return 'form';
+}
+
+async function showDialog(base, isNew) {
+  const dialog = $('#folder-dialog');
+  const form = $('#folder-form');
+  clearErrors(form);
+  $('#folder-dialog-title').textContent = isNew ? 'Add folder' : `Edit folder ${base.label || base.id}`;
+  fillForm(form, base);
+  form.elements.id.readOnly = !isNew;
+  form.elements.versioningType.onchange = () => versioningFields(form);
+  form.elements.path.oninput = () => completePaths(form.elements.path);
+  const remove = $('#folder-remove');
+  remove.hidden = isNew;
+  remove.onclick = async () => {
+    if (!confirm(`Remove folder ${base.label || base.id}? Its files stay on disk.`)) return;
+    await api('DELETE', `config/folders/${q(base.id)}`);
+    dialog.close();
+  };
+  form.onsubmit = async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const f = readForm(form, base);
+    if (f.id === '') return fieldError(form, 'id', 'The folder ID must not be empty.');
+    if (isNew && state.cfg.folders.some((x) => x.id === f.id)) return fieldError(form, 'id', `A folder with the ID "${f.id}" already exists.`);
+    if (f.path === '') return fieldError(form, 'path', 'The folder path must not be empty.');
+    try {
+      if (isNew) await api('POST', 'config/folders', f);
+      else await api('PUT', `config/folders/${q(f.id)}`, f);
+      dialog.close();
+    } catch (err) {
+      fieldError(form, fieldOf(err.message), err.message);
+    }
+  };
+  openDialog(dialog);
+  (isNew ? form.elements.label : form.elements.path).focus();
+}
+
+export async function addFolder() {
+  const defaults = await get('config/defaults/folder');
+  const id = (await get('svc/random/string?length=10')).random.toLowerCase().replace(/(.{5})/, '$1-');
+  await showDialog({ ...defaults, id, label: '', path: '' }, true);
+}
+
+export function editFolder(f) {
+  return showDialog(structuredClone(f), false);
+}

@@ -1,0 +1,264 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { projectRoot, startServer, type TestServer } from '../support/test-server.js';
+import { tempDir } from '../support/temp-dir.js';
+import { addFolder, write } from '../support/folder-helpers.js';
+
+/**
+ * The bundled GUI in a real browser (Debian's chromium, headless): sign-in, folders, live updates
+ * from disk, browse, ignores, pause, revert, restore, devices, theme. Each view is saved as a
+ * screenshot in test-output/screenshots (git-ignored).
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = path.join(projectRoot, 'test-output', 'screenshots');
+const skip = existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM} (apt-get install chromium, as .ci/run does)`;
+
+let browser: Browser;
+let s: TestServer;
+let dir: string;
+let cleanup: () => Promise<void>;
+
+before(async () => {
+  if (skip) return;
+  await fs.mkdir(SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run'],
+  });
+  s = await startServer();
+  ({ dir, cleanup } = await tempDir());
+});
+
+after(async () => {
+  await browser?.close();
+  await s?.stop();
+  await cleanup?.();
+});
+
+async function open(width = 1200): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height: 900 } });
+  const page = await context.newPage();
+  page.on('dialog', (d) => void d.accept());
+  page.on('pageerror', (err) => assert.fail(`page error: ${err.message}`));
+  await page.goto(`${s.base}/`);
+  return page;
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+const card = (page: Page, id: string) => page.locator(`[data-folder="${id}"]`);
+
+test('sign in with a wrong then the right password, stay in across a reload, sign out', { skip }, async () => {
+  await s.req('/rest/config/gui', { method: 'PATCH', body: JSON.stringify({ user: 'admin', password: 'the-password' }) });
+  const page = await open();
+  try {
+    const login = page.locator('#login-form');
+    await login.getByLabel('User').fill('admin');
+    await login.getByLabel('Password').fill('wrong');
+    await login.getByRole('button', { name: 'Sign in' }).click();
+    await login.getByText('Wrong user name or password.').waitFor();
+    await shot(page, '01-login-error');
+    await login.getByLabel('Password').fill('the-password');
+    await login.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'This device' }).waitFor();
+    assert.equal(await page.locator('#my-id').textContent(), s.app.myId);
+    await page.reload();
+    await page.getByRole('heading', { name: 'This device' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  } finally {
+    await page.context().close();
+    await s.req('/rest/config/gui', { method: 'PATCH', body: JSON.stringify({ user: '', password: '' }) });
+  }
+});
+
+test('add a folder: bad inputs show the server message at the field and save nothing; then it reaches idle with the right counts', { skip }, async () => {
+  const root = path.join(dir, 'photos');
+  await write(root, 'a.txt', 'aaa');
+  await write(root, 'sub/b.txt', 'bbbb');
+  await write(root, 'sub/c.txt', 'c');
+  const page = await open();
+  try {
+    await page.getByRole('button', { name: 'Add folder' }).click();
+    const form = page.locator('#folder-form');
+    await form.getByLabel('Folder label').fill('Photos');
+    await form.getByLabel('Folder ID').fill('photos');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.locator('.error[data-for="path"]').getByText('must not be empty').waitFor();
+    await form.getByLabel('Folder path').fill('relative/dir');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.locator('.error[data-for="path"]').getByText('folder path must be absolute').waitFor();
+    await shot(page, '02-add-folder-error');
+    assert.equal((await s.json('/rest/config/folders')).length, 0, 'nothing saved');
+
+    await form.getByLabel('Folder path').fill(root);
+    await form.getByLabel('Watcher delay (s)').fill('1');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#folder-dialog').waitFor({ state: 'hidden' });
+    const c = card(page, 'photos');
+    await c.locator('[data-role="state"]').getByText('Up to date').waitFor();
+    await c.locator('[data-role="local-files"]').getByText('3 files, 1 directories').waitFor();
+    await shot(page, '03-overview');
+
+    // The same ID again is refused before anything is sent.
+    await page.getByRole('button', { name: 'Add folder' }).click();
+    await form.getByLabel('Folder ID').fill('photos');
+    await form.getByLabel('Folder path').fill(path.join(dir, 'other'));
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.locator('.error[data-for="id"]').getByText('already exists').waitFor();
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal((await s.json('/rest/config/folders')).length, 1);
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('a file written on disk shows in the counts and the activity panel within 2 s', { skip }, async () => {
+  const page = await open();
+  try {
+    const c = card(page, 'photos');
+    await c.locator('[data-role="local-files"]').getByText('3 files').waitFor();
+    await page.getByRole('button', { name: 'Activity' }).click();
+    const t0 = Date.now();
+    await write(path.join(dir, 'photos'), 'new.txt', 'fresh');
+    await page.locator('#event-list li[data-type="LocalIndexUpdated"]', { hasText: 'new.txt' }).waitFor({ timeout: 2000 });
+    await page.getByRole('button', { name: 'Overview' }).click();
+    await c.locator('[data-role="local-files"]').getByText('4 files').waitFor({ timeout: Math.max(100, 2000 - (Date.now() - t0)) });
+    await page.getByRole('button', { name: 'Activity' }).click();
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await shot(page, '04-activity');
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('browse the tree and open a file; ignores good and bad; pause and resume', { skip }, async () => {
+  const page = await open();
+  try {
+    const c = card(page, 'photos');
+    await c.getByRole('button', { name: 'Browse' }).click();
+    const dialog = page.locator('#details-dialog');
+    await dialog.getByRole('button', { name: 'sub/' }).click();
+    await dialog.getByRole('button', { name: 'b.txt' }).click();
+    const details = dialog.locator('#file-details');
+    await details.getByText('4 B').waitFor();
+    await details.getByRole('heading', { name: 'sub/b.txt' }).waitFor();
+    await shot(page, '05-browse');
+
+    await dialog.getByRole('tab', { name: 'Ignores' }).click();
+    const text = dialog.getByLabel('Ignore patterns, one per line');
+    await text.fill('[unclosed');
+    await dialog.getByRole('button', { name: 'Save ignores' }).click();
+    await dialog.locator('#ignores-error').getByText('invalid pattern "[unclosed": unclosed [').waitFor();
+    assert.equal(await text.getAttribute('aria-invalid'), 'true');
+    await shot(page, '06-ignores-error');
+    await text.fill('*.tmp\n// a comment');
+    await dialog.getByRole('button', { name: 'Save ignores' }).click();
+    await dialog.getByText('Saved; the folder is rescanned.').waitFor();
+    assert.deepEqual((await s.json('/rest/db/ignores?folder=photos')).ignore, ['*.tmp', '// a comment']);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
+    await c.getByRole('button', { name: 'Pause' }).click();
+    await c.locator('[data-role="state"]').getByText('Paused').waitFor();
+    assert.equal((await s.json('/rest/config/folders/photos')).paused, true);
+    await c.getByRole('button', { name: 'Resume' }).click();
+    await c.locator('[data-role="state"]').getByText('Up to date').waitFor();
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('revert a receive-only folder; restore a version', { skip }, async () => {
+  const ro = path.join(dir, 'ro');
+  await fs.mkdir(ro, { recursive: true });
+  await addFolder(s, 'ro', ro, { type: 'receiveonly', label: 'Incoming' });
+  const vf = path.join(dir, 'versioned');
+  await write(vf, 'doc.txt', 'current');
+  await write(vf, '.stversions/doc~20240102-130405.txt', 'the old text');
+  await addFolder(s, 'v', vf, { label: 'Versioned', versioning: { type: 'simple', params: { keep: '5' } } });
+  const page = await open();
+  try {
+    await card(page, 'ro').locator('[data-role="state"]').getByText('Up to date').waitFor();
+    await write(ro, 'local-only.txt', 'made here');
+    await s.req('/rest/db/scan?folder=ro', { method: 'POST' });
+    await card(page, 'ro').locator('[data-role="state"]').getByText('Local additions').waitFor();
+    await card(page, 'ro').getByRole('button', { name: 'Browse' }).click();
+    const dialog = page.locator('#details-dialog');
+    await dialog.getByRole('tab', { name: 'Local changes' }).click();
+    await dialog.getByText('changed: local-only.txt').waitFor();
+    await shot(page, '07-local-changes');
+    await dialog.getByRole('button', { name: 'Revert local changes' }).click();
+    await dialog.getByText('No local changes.').waitFor();
+    await assert.rejects(fs.access(path.join(ro, 'local-only.txt')), 'the local addition is gone');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
+    await card(page, 'v').getByRole('button', { name: 'Browse' }).click();
+    await dialog.getByRole('tab', { name: 'Versions' }).click();
+    await dialog.locator('[data-path="doc.txt"]').waitFor();
+    await shot(page, '08-versions');
+    await dialog.locator('[data-path="doc.txt"]').getByRole('button', { name: 'Restore' }).click();
+    await dialog.getByText('Restored doc.txt.').waitFor();
+    assert.equal(await fs.readFile(path.join(vf, 'doc.txt'), 'utf8'), 'the old text');
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('add a device with a bad then a good ID', { skip }, async () => {
+  const page = await open();
+  try {
+    await page.getByRole('button', { name: 'Add device' }).click();
+    const form = page.locator('#device-form');
+    await form.getByLabel('Device ID').fill('not-a-device-id');
+    await form.getByRole('button', { name: 'Save' }).click();
+    const err = form.locator('.error[data-for="deviceID"]');
+    await err.waitFor();
+    assert.ok(((await err.textContent()) ?? '').length > 5);
+    await shot(page, '09-device-error');
+    const before = (await s.json('/rest/config/devices')).length;
+    assert.equal(before, 1, 'nothing saved');
+    const id = 'AIR6LPZ-7K4PTTV-UXQSMUU-CPQ5YWH-OEDFIIQ-JUG777G-2YQXXR5-YD6AWQR';
+    await form.getByLabel('Device ID').fill(id.toLowerCase());
+    await form.getByLabel('Device name').fill('Laptop');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await page.locator(`[data-device="${id}"]`).getByRole('heading', { name: 'Laptop' }).waitFor();
+    assert.equal((await s.json('/rest/config/devices')).length, 2);
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('change the theme; the page fits 360 px without sideways scrolling', { skip }, async () => {
+  const page = await open();
+  try {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByLabel('Theme').selectOption('dark');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Settings saved.').waitFor();
+    assert.equal(await page.locator('html').getAttribute('data-theme'), 'dark');
+    assert.equal((await s.json('/rest/config/gui')).theme, 'dark');
+    await shot(page, '10-settings-dark');
+  } finally {
+    await page.context().close();
+  }
+  const phone = await open(360);
+  try {
+    await card(phone, 'photos').waitFor();
+    assert.equal(await phone.locator('html').getAttribute('data-theme'), 'dark', 'the saved theme is applied on load');
+    const overflow = await phone.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    assert.ok(overflow <= 0, `${overflow} px wider than the screen`);
+    await shot(phone, '11-phone-overview');
+    // Keyboard: Tab reaches the navigation with a visible focus ring.
+    await phone.keyboard.press('Tab');
+    await phone.keyboard.press('Tab');
+    const outline = await phone.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle');
+    assert.notEqual(outline, 'none');
+  } finally {
+    await phone.context().close();
+  }
+});
