@@ -15,9 +15,14 @@ export function on(type, fn) {
   handlers.get(type).push(fn);
 }
 
+// A handler that fails (the service went away mid-refresh) must not stop the others or the loop;
+// the reconnect reloads everything anyway.
 function dispatch(e) {
-  for (const fn of handlers.get(e.type) ?? []) fn(e.data, e);
-  for (const fn of handlers.get('*') ?? []) fn(e.data, e);
+  for (const fn of [...(handlers.get(e.type) ?? []), ...(handlers.get('*') ?? [])]) {
+    Promise.resolve()
+      .then(() => fn(e.data, e))
+      .catch((err) => console.warn(`${e.type} handler:`, err.message));
+  }
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -32,7 +37,7 @@ async function waitForService() {
       if (status.startTime !== startTime) {
         startTime = status.startTime;
         since = 0;
-        onReconnect();
+        Promise.resolve().then(onReconnect).catch((err) => console.warn('reload after restart:', err.message));
       }
       return;
     } catch (err) {
