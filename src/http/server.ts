@@ -130,11 +130,13 @@ export class HttpServer {
   }
 
   /**
-   * Plain HTTP is redirected to https when gui.tls is on, when the address override says https://
-   * or unixs://, or when client certificates are required (plain HTTP would skip that check).
+   * Plain HTTP is redirected to https when gui.tls is on, when the address (override or config)
+   * says https:// or unixs://, or when client certificates are required (plain HTTP would skip that check).
    */
   tlsRequired(): boolean {
-    return this.d.config.current().gui.useTLS || /^(https|unixs):\/\//i.test(this.opts.addressOverride ?? '') || this.opts.tls.ca !== undefined;
+    const gui = this.d.config.current().gui;
+    const address = this.opts.addressOverride ?? gui.address;
+    return gui.useTLS || /^(https|unixs):\/\//i.test(address) || this.opts.tls.ca !== undefined;
   }
 
   /** The path prefix everything is served under: "/" for none. */

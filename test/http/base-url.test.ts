@@ -28,8 +28,8 @@ test('everything is served under the prefix and nothing outside it', async (t) =
   assert.equal(((await (await s.req('/synchro/rest/config/gui')).json()) as { apiKey: string }).apiKey, s.apiKey);
   const page = await s.req('/synchro/', { key: false });
   assert.equal(page.status, 200);
-  assert.match(await page.text(), /<script src="assets\/app\.js">/, 'the page loads its assets relative to the prefix');
-  assert.equal((await s.req('/synchro/assets/app.js', { key: false })).status, 200);
+  assert.match(await page.text(), /<script type="module" src="assets\/main\.js">/, 'the page loads its assets relative to the prefix');
+  assert.equal((await s.req('/synchro/assets/main.js', { key: false })).status, 200);
   const meta = await s.req('/synchro/meta.js', { key: false });
   assert.equal(meta.status, 200);
   assert.match(await meta.text(), /^var metadata = /);

@@ -74,6 +74,15 @@ test('gui.tls on: plain HTTP gets 307 to the same URL over https, before auth; p
   assert.equal(ok.status, 200);
 });
 
+test('an https:// address (override or config) requires TLS as gui.tls does', async (t) => {
+  const port = await freePort();
+  const s = await serve(t, { guiAddress: `https://127.0.0.1:${port}` });
+  const res = await fetch(`http://127.0.0.1:${port}/rest/system/ping`, { redirect: 'manual' });
+  assert.equal(res.status, 307);
+  assert.equal(res.headers.get('location'), `https://127.0.0.1:${port}/rest/system/ping`);
+  assert.equal((await tlsGet(port, '/rest/system/ping', { ca: s.ca, headers: { 'X-API-Key': s.apiKey } })).status, 200);
+});
+
 test('cookies are Secure over TLS, behind a proxy saying https, and with gui.tls; not on plain HTTP', async (t) => {
   const s = await serve(t);
   await s.req('/rest/config/gui', { method: 'PATCH', body: JSON.stringify({ user: 'u', password: 'pass-word' }) });
