@@ -40,7 +40,11 @@ export function staticGui(root: string, startedMs: number): Middleware {
     let asset: Asset | null = null;
     if (file === base || file.startsWith(base + path.sep)) {
       try {
-        const body = await fs.readFile(file);
+        // A symlink in the GUI directory must not serve a file from outside it.
+        const real = await fs.realpath(file);
+        const realBase = await fs.realpath(base);
+        if (!real.startsWith(realBase + path.sep)) throw new Error('outside the GUI directory');
+        const body = await fs.readFile(real);
         const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
         asset = { body, type, gzip: body.length > 512 ? gzipSync(body) : undefined };
       } catch {

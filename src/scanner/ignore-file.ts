@@ -61,6 +61,8 @@ function parseLines(lines: string[], root: string, dir: string, seen: Set<string
       const file = path.resolve(dir, name);
       const rootAbs = path.resolve(root);
       if (file !== rootAbs && !file.startsWith(rootAbs + path.sep)) throw new IgnoreSyntaxError(`include file ${name} is outside the folder`);
+      // A symlink inside the folder may point out of it: an API client must not read other files through one.
+      if (!insideReal(file, rootAbs)) throw new IgnoreSyntaxError(`include file ${name} is outside the folder (through a symbolic link)`);
       if (included.has(file)) throw new IgnoreSyntaxError(`multiple include of ${name}`);
       included.add(file);
       let text: string;
@@ -77,6 +79,18 @@ function parseLines(lines: string[], root: string, dir: string, seen: Set<string
     out.push(...expandLine(line.normalize('NFC')));
   }
   return out;
+}
+
+/** True when `file` (if it exists) really lies inside `root` once every symlink is resolved. */
+function insideReal(file: string, root: string): boolean {
+  let real: string;
+  try {
+    real = fs.realpathSync(file);
+  } catch {
+    return true; // a missing file is reported as such when it is read
+  }
+  const realRoot = fs.realpathSync(root);
+  return real === realRoot || real.startsWith(realRoot + path.sep);
 }
 
 function finish(lines: string[] | undefined, patterns: Pattern[], error: string | undefined, files: Map<string, number>): LoadedIgnores {

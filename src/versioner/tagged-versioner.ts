@@ -1,5 +1,6 @@
 import { cleanByRule, removeVersions, type RemovalRule } from './clean.js';
 import path from 'node:path';
+import { checkStoreRoot } from './version-fs.js';
 import { archiveFile, listVersions, restoreFile, tagged, versionsIn, type StoreDeps, type Versioner } from './versioner.js';
 
 /**
@@ -17,7 +18,10 @@ export function taggedVersioner(type: string, d: StoreDeps, rule: RemovalRule): 
     },
     versions: () => listVersions(d),
     restore: (rel, at) => restoreFile(d, rel, at, tagged),
-    clean: (signal) => cleanByRule(d.versionsRoot, rule, d.nowMs(), signal),
+    clean: async (signal) => {
+      await checkStoreRoot(d.root, d.versionsRoot);
+      await cleanByRule(d.versionsRoot, rule, d.nowMs(), signal);
+    },
   };
 }
 

@@ -31,6 +31,26 @@ export async function insideRoot(root: string, rel: string): Promise<string> {
 }
 
 /**
+ * A version store inside the folder (the default .stversions, or a relative fsPath) must be a real
+ * directory all the way down from the folder root: a symlink there — which a peer could sync in —
+ * would send archives, listings, restores and cleanups somewhere else. A store the user placed
+ * outside the folder with fsPath is theirs to point wherever they like.
+ */
+export async function checkStoreRoot(root: string, versionsRoot: string): Promise<void> {
+  const rel = path.relative(root, versionsRoot);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return;
+  const parts = rel.split(path.sep);
+  for (let i = 1; i <= parts.length; i++) {
+    const st = await fs.lstat(path.join(root, ...parts.slice(0, i))).catch((err: unknown) => {
+      if (isMissing(err)) return undefined;
+      throw err;
+    });
+    if (!st) return;
+    if (st.isSymbolicLink()) throw new AppError('invalid', `${parts.slice(0, i).join('/')}: the versions directory is a symbolic link`);
+  }
+}
+
+/**
  * Creates the directories of `relDir` under `dstRoot` as they are under `srcRoot`: same
  * permissions plus u+rwx, so the versioner can always write into them.
  */

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../shared/errors.js';
 import { formatTag, parseTag, tagFilename, untagFilename } from './tag.js';
-import { insideRoot, isMissing, mirrorDirs, renameOrCopy, walkVersions } from './version-fs.js';
+import { checkStoreRoot, insideRoot, isMissing, mirrorDirs, renameOrCopy, walkVersions } from './version-fs.js';
 
 /** One stored version of a file, as GET /rest/folder/versions lists it. */
 export interface FileVersion {
@@ -49,6 +49,7 @@ const trunc = (ms: number) => Math.floor(ms / 1000) * 1000;
  * returns that name (undefined when there was nothing to archive).
  */
 export async function archiveFile(d: StoreDeps, rel: string, tagger: Tagger): Promise<string | undefined> {
+  await checkStoreRoot(d.root, d.versionsRoot);
   const src = await insideRoot(d.root, rel);
   const st = await fs.lstat(src).catch((err: unknown) => {
     if (isMissing(err)) return undefined;
@@ -68,6 +69,7 @@ export async function archiveFile(d: StoreDeps, rel: string, tagger: Tagger): Pr
 /** The versions in the store by untagged name (spec index §6: untagged files count with their mtime). */
 export async function listVersions(d: StoreDeps): Promise<Map<string, FileVersion[]>> {
   const out = new Map<string, FileVersion[]>();
+  await checkStoreRoot(d.root, d.versionsRoot);
   for (const f of await walkVersions(d.versionsRoot)) {
     const modTimeMs = trunc(f.mtimeMs);
     const t = untagFilename(f.rel);
@@ -93,6 +95,7 @@ export async function listVersions(d: StoreDeps): Promise<Map<string, FileVersio
  * moved next to its target so a trashcan (where both share one name) does not overwrite it.
  */
 export async function restoreFile(d: StoreDeps, rel: string, versionTimeMs: number, tagger: Tagger): Promise<void> {
+  await checkStoreRoot(d.root, d.versionsRoot);
   const target = await insideRoot(d.root, rel);
   const current = await fs.lstat(target).catch((err: unknown) => {
     if (isMissing(err)) return undefined;
