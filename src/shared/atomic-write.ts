@@ -8,7 +8,9 @@ import { randomBytes } from 'node:crypto';
  */
 export async function writeFileAtomic(target: string, content: string | Uint8Array, mode = 0o600): Promise<void> {
   const dir = path.dirname(target);
-  const tmp = path.join(dir, `.${path.basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
+  // Named as Syncthing names its temporary files, so one left by a crash inside a synced folder
+  // (.stignore) is skipped by every scanner, ours and Syncthing's, instead of being synced.
+  const tmp = path.join(dir, `.syncthing.${path.basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
   const fh = await fs.open(tmp, 'wx', mode);
   try {
     await fh.writeFile(content);

@@ -10,6 +10,8 @@ export async function walkCounts(root: string): Promise<{ files: number; directo
     for (const e of await fs.readdir(path.join(root, rel), { withFileTypes: true })) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (!rel && ['.stfolder', '.stignore', '.stversions'].includes(e.name)) continue;
+      // Syncthing's temporary names are never indexed (a crash can leave one behind).
+      if (e.name.startsWith('.syncthing.') || e.name.startsWith('~syncthing~')) continue;
       if (e.isSymbolicLink()) out.symlinks++;
       else if (e.isDirectory()) {
         out.directories++;
