@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { parseConfigXml, serializeConfigXml } from '../../src/config/xml.js';
 import { BIN } from '../support/run-bin.js';
+import { generatedHome } from '../support/generated-home.js';
+import { freePort } from '../support/syncthing-ref.js';
 import { walkCounts } from '../support/folder-helpers.js';
 
 /**
@@ -34,15 +35,6 @@ function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(p));
-    });
-  });
 }
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -125,19 +117,17 @@ export async function crashHarness(o: CrashOptions): Promise<CrashReport> {
   for (const r of Object.values(roots)) await fs.mkdir(r, { recursive: true });
 
   // The home: a generated config with our port and key, three folders.
-  const gen = spawn(process.execPath, [BIN, 'generate', '--home', home, '--no-default-folder'], { stdio: 'ignore' });
-  await new Promise((r) => gen.once('exit', r));
-  const configFile = path.join(home, 'config.xml');
-  const doc = parseConfigXml(await fs.readFile(configFile, 'utf8'));
-  doc.cfg.gui.address = `127.0.0.1:${port}`;
-  doc.cfg.gui.apiKey = apiKey;
-  const folder = (id: string, p: string, extra: object) => ({ ...structuredClone(doc.cfg.defaults.folder), id, label: id, path: p, fsWatcherEnabled: false, rescanIntervalS: 0, ...extra });
-  doc.cfg.folders = [
-    folder('f', roots.f, { versioning: { ...doc.cfg.defaults.folder.versioning, type: 'simple', params: { keep: '1000' } } }),
-    folder('ro', roots.ro, { type: 'receiveonly', versioning: { ...doc.cfg.defaults.folder.versioning, type: 'simple', params: { keep: '1000' } } }),
-    folder('big', roots.big, {}),
-  ] as never;
-  await fs.writeFile(configFile, serializeConfigXml(doc));
+  const quiet = { fsWatcherEnabled: false, rescanIntervalS: 0 };
+  const simple = { type: 'simple', params: { keep: '1000' } };
+  const configFile = await generatedHome(home, {
+    port,
+    apiKey,
+    folders: [
+      { id: 'f', path: roots.f, ...quiet, versioning: simple },
+      { id: 'ro', path: roots.ro, ...quiet, type: 'receiveonly', versioning: simple },
+      { id: 'big', path: roots.big, ...quiet },
+    ],
+  });
 
   // The big tree, made once: the scan is killed in it again and again.
   log(`crash: making ${o.scanFiles} files`);

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
-import { parseConfigXml, serializeConfigXml } from '../../src/config/xml.js';
 import { BIN } from '../support/run-bin.js';
+import { generatedHome } from '../support/generated-home.js';
+import { freePort } from '../support/syncthing-ref.js';
 import { plotPng } from './png-plot.js';
 
 /**
@@ -43,15 +43,6 @@ export interface SoakSummary {
   plot: string[];
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => {
   if (xs.length === 0) return 0;
@@ -67,14 +58,7 @@ export async function soak(o: SoakOptions): Promise<SoakSummary> {
   await fs.mkdir(root, { recursive: true });
   const port = await freePort();
   const apiKey = 'soak-key-0123456789abcdefghijklmn';
-  const gen = spawn(process.execPath, [BIN, 'generate', '--home', home, '--no-default-folder'], { stdio: 'ignore' });
-  await new Promise((r) => gen.once('exit', r));
-  const configFile = path.join(home, 'config.xml');
-  const doc = parseConfigXml(await fs.readFile(configFile, 'utf8'));
-  doc.cfg.gui.address = `127.0.0.1:${port}`;
-  doc.cfg.gui.apiKey = apiKey;
-  doc.cfg.folders = [{ ...structuredClone(doc.cfg.defaults.folder), id: 'soak', label: 'soak', path: root, fsWatcherEnabled: true, fsWatcherDelayS: 1, rescanIntervalS: 3600 }] as never;
-  await fs.writeFile(configFile, serializeConfigXml(doc));
+  await generatedHome(home, { port, apiKey, folders: [{ id: 'soak', path: root, fsWatcherEnabled: true, fsWatcherDelayS: 1, rescanIntervalS: 3600 }] });
 
   const server: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--home', home, '--no-default-folder', '--event-masks', '16'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let serverErr = '';
