@@ -95,6 +95,27 @@ export async function renameOrCopy(from: string, to: string): Promise<void> {
 }
 
 /**
+ * Makes `to` a second name of `from` (a hard link), or a copy with the same times where links are
+ * not possible (another filesystem). `to` is replaced if it exists, in one rename.
+ */
+export async function linkOrCopy(from: string, to: string): Promise<void> {
+  const temp = path.join(path.dirname(to), `.syncthing.${path.basename(to)}.link-${process.pid}-${Date.now()}`);
+  try {
+    await fs.link(from, temp);
+  } catch {
+    await fs.copyFile(from, temp);
+    const st = await fs.stat(from);
+    await fs.utimes(temp, st.atime, st.mtime);
+  }
+  try {
+    await fs.rename(temp, to);
+  } catch (err) {
+    await fs.rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/**
  * lstat through the callback API, undefined on any error: listing thousands of versions spends
  * most of its time here, and the promise API costs about twice as much per call.
  */

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../shared/errors.js';
 import { formatTag, parseTag, tagFilename, untagFilename } from './tag.js';
-import { checkStoreRoot, insideRoot, isMissing, mirrorDirs, renameOrCopy, walkVersions } from './version-fs.js';
+import { checkStoreRoot, insideRoot, isMissing, linkOrCopy, mirrorDirs, renameOrCopy, walkVersions } from './version-fs.js';
 
 /** One stored version of a file, as GET /rest/folder/versions lists it. */
 export interface FileVersion {
@@ -46,9 +46,11 @@ const trunc = (ms: number) => Math.floor(ms / 1000) * 1000;
 
 /**
  * Moves the folder file `rel` into the store under the tagger's name, keeping its mtime, and
- * returns that name (undefined when there was nothing to archive).
+ * returns that name (undefined when there was nothing to archive). With `keep`, the file stays in
+ * the folder too (the store gets a hard link, or a copy): a restore replaces it afterwards in one
+ * rename, so a crash in between never leaves the folder without it.
  */
-export async function archiveFile(d: StoreDeps, rel: string, tagger: Tagger): Promise<string | undefined> {
+export async function archiveFile(d: StoreDeps, rel: string, tagger: Tagger, keep = false): Promise<string | undefined> {
   await checkStoreRoot(d.root, d.versionsRoot);
   const src = await insideRoot(d.root, rel);
   const st = await fs.lstat(src).catch((err: unknown) => {
@@ -61,7 +63,8 @@ export async function archiveFile(d: StoreDeps, rel: string, tagger: Tagger): Pr
   await mirrorDirs(d.root, d.versionsRoot, dir === '.' ? '' : dir);
   const name = tagger(rel, d.nowMs());
   const dst = await insideRoot(d.versionsRoot, name);
-  await renameOrCopy(src, dst);
+  if (keep) await linkOrCopy(src, dst);
+  else await renameOrCopy(src, dst);
   await fs.utimes(dst, st.atime, st.mtime);
   return name;
 }
@@ -109,17 +112,25 @@ export async function restoreFile(d: StoreDeps, rel: string, versionTimeMs: numb
 
   const dir = path.posix.dirname(rel);
   await mirrorDirs(d.versionsRoot, d.root, dir === '.' ? '' : dir);
-  // A temporary name the scanner and watcher skip, in the target's directory so the last step is one rename.
+  // Crash-safe order: at every moment the folder holds the current file or the restored one, and
+  // the store holds whichever is not in place. (1) The version gets a second name next to its
+  // target — a temporary name the scanner skips; (2) the current file is archived by link, so it
+  // stays in place; (3) one rename puts the version in place; (4) only then does the version leave
+  // the store — unless the store entry is now the archive of the current file (a trashcan, where
+  // both share one name).
   const temp = path.join(path.dirname(target), `.syncthing.${path.basename(target)}.tmp`);
-  await renameOrCopy(source.abs, temp);
+  const versionIno = (await fs.stat(source.abs)).ino;
+  await linkOrCopy(source.abs, temp);
   try {
-    if (current?.isSymbolicLink()) await fs.rm(target);
-    else if (current) await archiveFile(d, rel, tagger);
+    if (current?.isFile()) await archiveFile(d, rel, tagger, true);
     await fs.rename(temp, target);
   } catch (err) {
-    await renameOrCopy(temp, source.abs).catch(() => undefined);
+    await fs.rm(temp, { force: true }).catch(() => undefined);
     throw err;
   }
+  // A symlink in the way was replaced by the rename; it is not user data worth a version.
+  const still = await fs.stat(source.abs).catch(() => undefined);
+  if (still?.ino === versionIno) await fs.rm(source.abs);
   await fs.utimes(target, source.mtime, source.mtime);
 }
 
