@@ -31,8 +31,12 @@ export interface Known {
 
 /** Never fuzzed: they stop or restart the whole service, which is the point of them. */
 const LEFT_OUT = new Set(['POST /rest/system/restart', 'POST /rest/system/shutdown', 'POST /rest/system/reset']);
-/** Writes that replace a whole list or the whole config: a well-formed body would legitimately wipe it, so only malformed bodies go there. */
-const REPLACING = new Set(['PUT /rest/config', 'POST /rest/system/config', 'PUT /rest/config/folders', 'PUT /rest/config/devices']);
+/**
+ * Writes that replace a whole list, the whole config or the GUI section: a well-formed body would
+ * legitimately wipe it (a PUT of `gui` without `apiKey` makes a new key, as Syncthing does), so only
+ * malformed bodies go there.
+ */
+const REPLACING = new Set(['PUT /rest/config', 'POST /rest/system/config', 'PUT /rest/config/folders', 'PUT /rest/config/devices', 'PUT /rest/config/gui']);
 
 /** Statuses any operation may answer besides its documented ones: redirects to the canonical path, method and auth refusals, bad input. */
 const ALWAYS = [200, 204, 301, 304, 307, 400, 401, 403, 404, 405, 412, 413];
@@ -85,17 +89,14 @@ const jsonish = fc.oneof(
     Buffer.from('\ufeff{}'),
   ),
 );
-/** Bodies for the replacing writes: never a well-formed config or list. */
-const malformed = fc.constantFrom(
-  Buffer.from('{'),
-  Buffer.from('[1, 2'),
-  Buffer.from('"a string"'),
-  Buffer.from('42'),
-  Buffer.from([0xff, 0xfe, 0x00]),
-  Buffer.from(deep(5000, '[', ']')),
-  Buffer.from('{"folders": "nope"}'),
-  Buffer.from('{"version": "x"}'),
-);
+/** Bodies for the replacing writes: never well-formed for the route (a wrong type in a field it knows). */
+const malformedAny = [Buffer.from('{'), Buffer.from('[1, 2'), Buffer.from('"a string"'), Buffer.from('42'), Buffer.from([0xff, 0xfe, 0x00]), Buffer.from(deep(5000, '[', ']'))];
+const wrongTypes: Record<string, Buffer[]> = {
+  'PUT /rest/config': [Buffer.from('{"folders": "nope"}'), Buffer.from('{"version": "x"}')],
+  'POST /rest/system/config': [Buffer.from('{"folders": "nope"}'), Buffer.from('{"version": "x"}')],
+  'PUT /rest/config/gui': [Buffer.from('{"apiKey": 5}'), Buffer.from('{"enabled": "yes"}')],
+};
+const malformed = (route: string) => fc.constantFrom(...malformedAny, ...(wrongTypes[route] ?? []));
 
 const contentTypes = fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', '', 'garbage/;;;');
 
@@ -149,7 +150,7 @@ export function requests(ops: Operation[], known: Known): fc.Arbitrary<FuzzReque
       .record({
         pathValues: fc.array(value(known, read), { minLength: params.length, maxLength: params.length }),
         query: fc.array(fc.tuple(fc.oneof(fc.constantFrom(...(op.query.length ? op.query : ['x'])), fc.constantFrom('_async', 'since', 'timeout', 'page', 'perpage', 'folder', 'file', 'x')), value(known, read)), { maxLength: 4 }),
-        body: op.method === 'GET' ? fc.constant(undefined) : REPLACING.has(`${op.method} ${op.path}`) ? malformed : fc.option(jsonish, { nil: undefined }),
+        body: op.method === 'GET' ? fc.constant(undefined) : REPLACING.has(`${op.method} ${op.path}`) ? malformed(`${op.method} ${op.path}`) : fc.option(jsonish, { nil: undefined }),
         headers: headers(known),
         trick: pathTrick,
         method: fc.oneof({ weight: 12, arbitrary: fc.constant(op.method) }, { weight: 1, arbitrary: fc.constantFrom('HEAD', 'OPTIONS', 'DELETE', 'PATCH', 'TRACE', 'PUT') }),

@@ -44,12 +44,15 @@ export async function fuzzSession(opts: { runs: number; seed: number; parkMs?: n
     const known = { apiKey: s.apiKey, folderIds: ['data'], deviceIds: [peer, s.app.myId] };
     const statuses: Record<number, number> = {};
     let count = 0;
+    // Writes the service accepted, so a changed config.xml names its suspects.
+    const accepted: string[] = [];
     log(`fuzz: ${ops.length} operations, ${opts.runs} requests, seed ${opts.seed}`);
     await fc.assert(
       fc.asyncProperty(requests(ops, known), async (r) => {
         count++;
         const a = await send(port, r, opts.parkMs ?? 300);
         statuses[a.status] = (statuses[a.status] ?? 0) + 1;
+        if (r.method !== 'GET' && a.status >= 200 && a.status < 300) accepted.push(`${r.method} ${r.url.slice(0, 120)} ${r.body?.subarray(0, 120).toString() ?? ''} → ${a.status}`);
         const problem = check(r, a);
         if (problem) throw new Error(`${r.method} ${r.url.slice(0, 300)}: ${problem}`);
       }),
@@ -58,7 +61,7 @@ export async function fuzzSession(opts: { runs: number; seed: number; parkMs?: n
 
     // The service is still up and still itself.
     assert.equal((await s.json('/rest/system/ping')).ping, 'pong');
-    assert.deepEqual(held(await fs.readFile(configFile, 'utf8')), before, 'config.xml holds what it held');
+    assert.deepEqual(held(await fs.readFile(configFile, 'utf8')), before, `config.xml holds what it held; writes accepted:\n${accepted.slice(-20).join('\n')}`);
     // The index opens and agrees with the disk after a rescan.
     const res = await scan(s, 'data');
     assert.equal(res.status, 200);

@@ -10,7 +10,7 @@ test('fuzz: generated requests over every route keep the service up, answer docu
   try {
     out = await fuzzSession({ runs, seed });
   } catch (err) {
-    throw new Error(`fuzz failed with seed ${seed} (replay: FUZZ_SEED=${seed} npm run fuzz)\n${(err as Error).message}`);
+    throw new Error(`fuzz failed with seed ${seed} (replay: FUZZ_SEED=${seed} FUZZ_RUNS=${runs} npm run fuzz)\n${(err as Error).message}`);
   }
   assert.ok(out.requests >= runs);
 });
