@@ -222,7 +222,9 @@ export async function soak(o: SoakOptions): Promise<SoakSummary> {
       for (const id of union) if (!mine.has(id)) gaps++;
     }
 
-    const warm = samples.filter((s) => s.t >= o.warmupS);
+    // A run shorter than its warm-up is judged on all it has rather than on nothing.
+    const afterWarmup = samples.filter((s) => s.t >= o.warmupS);
+    const warm = afterWarmup.length > 0 ? afterWarmup : samples;
     const firstWarm = warm.slice(0, Math.max(1, Math.floor(warm.length / 5)));
     const lastWarm = warm.slice(-Math.max(1, Math.floor(warm.length / 5)));
     const rssWarm = median(firstWarm.map((s) => s.rssMiB));
