@@ -4,6 +4,7 @@ import type { EventLog } from '../events/event-log.js';
 import { ALL_EVENTS } from '../events/mask.js';
 import type { FolderService } from '../services/folder-service.js';
 import { HttpTimers } from './http-timers.js';
+import { sampleLoopDelay } from './loop-delay.js';
 
 /**
  * Prometheus metrics (the only importer of prom-client): HTTP requests by route and status,
@@ -16,6 +17,7 @@ export class Metrics {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly durations: Histogram<'method' | 'route'>;
   private readonly unlisten: () => void;
+  private readonly stopLoopSampler: () => void;
   /** The same requests, timed per /rest route for /rest/debug/httpmetrics. */
   readonly timers = new HttpTimers(() => performance.now());
 
@@ -43,6 +45,13 @@ export class Metrics {
       const d = e.data as { folder?: string; from?: string; duration?: number } | undefined;
       if (e.type === 'StateChanged' && d?.from === 'scanning' && typeof d.duration === 'number') scans.observe({ folder: d.folder ?? '' }, d.duration);
     });
+    const loopDelay = new Histogram({
+      name: 'synchro_eventloop_delay_seconds',
+      help: 'How late the event loop ran a 10 ms timer (cumulative, for percentiles over any span)',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [r],
+    });
+    this.stopLoopSampler = sampleLoopDelay((s) => loopDelay.observe(s));
     new Gauge({ name: 'synchro_event_polls_waiting', help: 'Long polls parked on /rest/events', registers: [r], collect() { this.set(events.waiting); } });
     new Gauge({
       name: 'synchro_scanner_hashed_bytes_total',
@@ -111,6 +120,7 @@ export class Metrics {
 
   close(): void {
     this.unlisten();
+    this.stopLoopSampler();
   }
 }
 

@@ -39,6 +39,7 @@ test('/metrics: every family is present, and moves when work happens', async (t)
     'process_cpu_seconds_total',
     'process_resident_memory_bytes',
     'nodejs_eventloop_lag_seconds',
+    'synchro_eventloop_delay_seconds',
   ]) {
     assert.match(before, new RegExp(`^# TYPE ${family} `, 'm'), family);
   }
@@ -65,6 +66,10 @@ test('/metrics: every family is present, and moves when work happens', async (t)
   assert.ok(sample(after, 'synchro_events_total', { type: 'StateChanged' })! >= 3);
   assert.ok(sample(after, 'synchro_events_total', { type: 'ConfigSaved' })! >= 1);
   assert.ok(sample(after, 'synchro_event_polls_waiting')! >= 1);
+  // The loop-delay sampler runs all the time and its histogram only ever grows.
+  const loopCount = (text: string) => sample(text, 'synchro_eventloop_delay_seconds_count')!;
+  assert.ok(loopCount(after) > loopCount(before), `${loopCount(before)} → ${loopCount(after)}`);
+  assert.equal(sample(after, 'synchro_eventloop_delay_seconds_bucket', { le: '+Inf' }), loopCount(after));
   // Requests are labelled by route template and status, never by raw URL.
   assert.ok(sample(after, 'synchro_http_requests_total', { method: 'POST', route: '/rest/config/folders', status: '200' })! >= 1);
   assert.ok(sample(after, 'synchro_http_requests_total', { method: 'GET', route: '/rest/events', status: '200' })! >= 1);
