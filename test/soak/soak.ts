@@ -41,7 +41,7 @@ export interface SoakSummary {
   /** Upper bounds from the histogram's buckets: the run's p99 after warm-up, and the worst 2 s window's. */
   loopDelayP99Ms: { run: number; worstWindow: number };
   latencyMs: { p50: number; p99: number };
-  plot: string[];
+  plot: readonly string[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -51,6 +51,8 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
 const median = (xs: number[]) => pct(xs, 50);
+
+const PLOT_TITLES = ['RSS (MiB)', 'event-loop delay p99 per 2 s (ms, bucket bound), red: the 50 ms goal', 'request latency p99 per 2 s (ms)', 'requests per second'] as const;
 
 /** synchro_eventloop_delay_seconds: cumulative count per bucket bound (ms). */
 type LoopBuckets = Map<number, number>;
@@ -273,18 +275,18 @@ export async function soak(o: SoakOptions): Promise<SoakSummary> {
       rssMiB: { afterWarmup: Math.round(rssWarm), end: Math.round(rssEnd), growthPct: Math.round(((rssEnd - rssWarm) / rssWarm) * 1000) / 10 },
       loopDelayP99Ms: { run: loopRunP99, worstWindow: Math.max(...loops) },
       latencyMs: { p50: Math.round(pct(allLatencies, 50) * 10) / 10, p99: Math.round(pct(allLatencies, 99) * 10) / 10 },
-      plot: ['RSS (MiB)', 'event-loop delay p99 per 2 s (ms, bucket bound; red: 50 ms goal)', 'request latency p99 per 2 s (ms)', 'requests per second'],
+      plot: PLOT_TITLES,
     };
     await fs.mkdir(o.outDir, { recursive: true });
     await fs.writeFile(path.join(o.outDir, 'soak-summary.json'), JSON.stringify({ ...summary, samples }, null, 2));
     await fs.writeFile(
       path.join(o.outDir, 'soak.png'),
       plotPng([
-        { name: 'rss', unit: 'MiB', points: samples.map((s) => [s.t, s.rssMiB]), color: [14, 116, 144] },
-        { name: 'loop', unit: 'ms', points: samples.map((s) => [s.t, s.loopP99Ms]), color: [180, 83, 9], limit: 50 },
-        { name: 'latency', unit: 'ms', points: samples.map((s) => [s.t, s.p99Ms]), color: [91, 33, 182] },
-        { name: 'rps', unit: 'req/s', points: samples.map((s) => [s.t, s.rps]), color: [22, 101, 52] },
-      ]),
+        { title: PLOT_TITLES[0], points: samples.map((s) => [s.t, s.rssMiB]), color: [14, 116, 144] },
+        { title: PLOT_TITLES[1], points: samples.map((s) => [s.t, s.loopP99Ms]), color: [180, 83, 9], limit: 50 },
+        { title: PLOT_TITLES[2], points: samples.map((s) => [s.t, s.p99Ms]), color: [91, 33, 182] },
+        { title: PLOT_TITLES[3], points: samples.map((s) => [s.t, s.rps]), color: [22, 101, 52] },
+      ], o.warmupS < o.durationS ? [{ x: o.warmupS, label: 'WARM-UP ENDS' }] : []),
     );
     pollAgent.destroy();
     sseAgent.destroy();
