@@ -82,8 +82,10 @@ export async function soak(o: SoakOptions): Promise<SoakSummary> {
 
   // SOAK_NODE_ARGS: V8/Node flags for the service only (e.g. --trace-gc, heap sizing), to study it under this load.
   const nodeArgs = (process.env.SOAK_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const stdout = process.env.SOAK_SERVER_STDOUT ? (await fs.open(process.env.SOAK_SERVER_STDOUT, 'w')).fd : 'ignore';
-  const server: ChildProcess = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--home', home, '--no-default-folder', '--event-masks', '16'], { stdio: ['ignore', stdout, 'pipe'] });
+  const stdoutFile = process.env.SOAK_SERVER_STDOUT ? await fs.open(process.env.SOAK_SERVER_STDOUT, 'w') : undefined;
+  const server: ChildProcess = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--home', home, '--no-default-folder', '--event-masks', '16'], { stdio: ['ignore', stdoutFile?.fd ?? 'ignore', 'pipe'] });
+  // The child has its own copy of the descriptor now.
+  await stdoutFile?.close();
   let serverErr = '';
   server.stderr!.on('data', (d) => (serverErr = (serverErr + d).slice(-20_000)));
   const headers = { 'X-API-Key': apiKey };
