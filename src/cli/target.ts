@@ -7,6 +7,11 @@ import { AppError } from '../shared/errors.js';
 export interface Target {
   url: string;
   apiKey: string;
+  /**
+   * The home's own GUI certificate (PEM), trusted for https besides the system's CAs: the service
+   * makes it self-signed, for a host name that is not the 127.0.0.1 the CLI dials.
+   */
+  trustedCert?: string;
 }
 
 export interface TargetOptions {
@@ -56,5 +61,6 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
     apiKey ??= gui.apiKey;
   }
   if (!apiKey) throw new AppError('invalid', 'no API key: the config has none; give --api-key');
-  return { url: url.replace(/\/+$/, ''), apiKey };
+  const trustedCert = /^https:/i.test(url) ? await fs.readFile(path.join(o.home, 'https-cert.pem'), 'utf8').catch(() => undefined) : undefined;
+  return { url: url.replace(/\/+$/, ''), apiKey, ...(trustedCert ? { trustedCert } : {}) };
 }
