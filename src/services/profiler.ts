@@ -34,6 +34,30 @@ export async function cpuProfile(ms: number, signal?: AbortSignal): Promise<stri
   }
 }
 
+/**
+ * What the support bundle carries, as Syncthing's carries a CPU and a heap profile: a CPU profile
+ * and a sampling heap profile (.heapprofile: where the bytes allocated meanwhile and still live
+ * were allocated) taken together over `ms`, and V8's heap statistics per space. A snapshot would
+ * be tens of megabytes and stop the world; these are small and sampled off the event loop.
+ */
+export async function supportProfiles(ms: number): Promise<{ cpu: string; heap: string; heapStatistics: object }> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('Profiler.enable');
+    await session.post('HeapProfiler.enable');
+    await session.post('Profiler.start');
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 32 * 1024 });
+    await new Promise((r) => setTimeout(r, ms));
+    const { profile: heap } = await session.post('HeapProfiler.stopSampling');
+    const { profile: cpu } = await session.post('Profiler.stop');
+    const heapStatistics = { total: v8.getHeapStatistics(), spaces: v8.getHeapSpaceStatistics() };
+    return { cpu: JSON.stringify(cpu), heap: JSON.stringify(heap), heapStatistics };
+  } finally {
+    session.disconnect();
+  }
+}
+
 /** A heap snapshot as a stream of its JSON text. */
 export function heapSnapshot(): Readable {
   return v8.getHeapSnapshot();

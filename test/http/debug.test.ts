@@ -126,7 +126,7 @@ test('peerCompletion: each remote device sharing a folder, never this device; no
   assert.deepEqual(await s.json('/rest/debug/peerCompletion'), { [peer]: 0 });
 });
 
-test('support: a zip of the redacted config, logs, version, status, summaries, usage report and metrics; no secret inside', async (t) => {
+test('support: a zip of the redacted config, logs, version, status, summaries, usage report, metrics and 4 s CPU and heap profiles; no secret inside', async (t) => {
   const extraKey = 'extra-key-from-the-environment-123456';
   const s = await server(t, true, { apiKey: extraKey });
   const { dir, cleanup } = await tempDir();
@@ -143,7 +143,13 @@ test('support: a zip of the redacted config, logs, version, status, summaries, u
   // Secrets that reach the logs by accident are scrubbed too.
   await s.req('/rest/system/error', { method: 'POST', body: `pasted by mistake: ${s.apiKey} and ${extraKey} and ${encryption}` });
 
-  const res = await s.req('/rest/debug/support');
+  // The profiles sample for 4 s off the event loop: the service answers meanwhile.
+  let bundleDone = false;
+  const pending = s.req('/rest/debug/support').then((r) => ((bundleDone = true), r));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await s.req('/rest/system/ping')).status, 200);
+  assert.equal(bundleDone, false, 'a ping waited for the bundle');
+  const res = await pending;
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'application/zip');
   const shortId = s.app.myId.slice(0, 7);
@@ -155,10 +161,15 @@ test('support: a zip of the redacted config, logs, version, status, summaries, u
   assert.deepEqual(new Uint8Array(await fs.readFile(path.join(s.home, m[1]!))), raw, 'a copy is kept in the home');
 
   const files = unzipSync(raw);
-  assert.deepEqual(Object.keys(files).sort(), [
+  const stem = (kind: string) => new RegExp(`^synchro-${kind}-linux-\\w+-v[\\d.]+-\\d{6}\\.${kind}profile$`);
+  const cpuName = Object.keys(files).find((n) => stem('cpu').test(n));
+  const heapName = Object.keys(files).find((n) => stem('heap').test(n));
+  assert.ok(cpuName && heapName, Object.keys(files).join(', '));
+  assert.deepEqual(Object.keys(files).filter((n) => n !== cpuName && n !== heapName).sort(), [
     'config.json.txt',
     'errors.json.txt',
     'folder-summaries.json.txt',
+    'heap-statistics.json.txt',
     'httpmetrics.json.txt',
     'log-inmemory.txt',
     'metrics.txt',
@@ -180,6 +191,15 @@ test('support: a zip of the redacted config, logs, version, status, summaries, u
   assert.match(text('metrics.txt'), /synchro_http_requests_total/);
   assert.match(text('log-inmemory.txt'), /pasted by mistake: REDACTED and REDACTED and REDACTED/);
   assert.match(text('errors.json.txt'), /pasted by mistake: REDACTED/);
+  // Profiles DevTools loads: a CPU profile spanning the 4 s, a sampling heap profile, heap space sizes.
+  const cpu = JSON.parse(text(cpuName));
+  assert.ok(cpu.nodes.length > 1 && cpu.samples.length > 0);
+  assert.ok(cpu.endTime - cpu.startTime >= 3_900_000, `${cpu.endTime - cpu.startTime} µs`);
+  const heap = JSON.parse(text(heapName));
+  assert.ok(Array.isArray(heap.head.children) && Array.isArray(heap.samples));
+  const stats = JSON.parse(text('heap-statistics.json.txt'));
+  assert.ok(stats.total.used_heap_size > 0);
+  assert.ok(stats.spaces.some((sp: { space_name: string }) => sp.space_name === 'old_space'));
 
   const haystacks = [Buffer.from(raw).toString('latin1'), ...Object.keys(files).map(text)];
   for (const secret of [s.apiKey, extraKey, password, hash, encryption]) {

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { redactConfig } from '../../config/redact.js';
-import { cpuProfile, heapSnapshot, MAX_CPU_PROFILE_MS } from '../../services/profiler.js';
+import { cpuProfile, heapSnapshot, MAX_CPU_PROFILE_MS, supportProfiles } from '../../services/profiler.js';
 import { writeSupportBundle } from '../../services/support-bundle.js';
 import { goArch, goOs, SYNCHRO_VERSION } from '../../services/version.js';
 import { parseGoDuration } from '../../shared/go-duration.js';
@@ -20,6 +20,9 @@ import type { Route } from '../rest-router.js';
 // GET /rest/debug/peerCompletion               device → percent
 // GET /rest/debug/support                      support bundle zip
 // (GET /rest/debug/file lives with the db routes; every GET under /rest/debug is gated by gui.debugging in server.ts.)
+
+/** How long the bundle's CPU and heap profiles sample: Syncthing's bundle takes 4 s too. */
+const SUPPORT_PROFILE_MS = 4000;
 
 const pad = (n: number) => String(n).padStart(2, '0');
 const hhmmss = (t: Date) => `${pad(t.getHours())}${pad(t.getMinutes())}${pad(t.getSeconds())}`;
@@ -61,6 +64,12 @@ export function debugRoutes(d: HttpDeps, metrics: Metrics): Route[] {
       { name: 'metrics.txt', text: await metrics.text() },
       { name: 'httpmetrics.json.txt', text: goJsonBody(metrics.timers.snapshot()) },
     ];
+    const profiles = await supportProfiles(SUPPORT_PROFILE_MS);
+    files.push(
+      { name: `${stem('cpu')}.cpuprofile`, text: profiles.cpu },
+      { name: `${stem('heap')}.heapprofile`, text: profiles.heap },
+      { name: 'heap-statistics.json.txt', text: goJsonBody(profiles.heapStatistics) },
+    );
     return { files, secrets: [...secrets, ...(d.extraApiKey ? [d.extraApiKey] : [])] };
   };
 
