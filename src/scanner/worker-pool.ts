@@ -16,8 +16,16 @@ function spawnWorker(): Worker {
   return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, { eval: true, resourceLimits });
 }
 
-/** Workers idle this long exit and give their memory back; the next request starts them again. */
-const IDLE_MS = 10_000;
+/**
+ * Idle workers exit and give their memory back (about 13 MB each); the next request starts them
+ * again. The first worker takes every request that comes while the pool is idle (a watched file,
+ * a small scan), so it stays for a while; the others only help with bursts and go soon after.
+ */
+export interface PoolIdle {
+  firstMs: number;
+  othersMs: number;
+}
+const IDLE: PoolIdle = { firstMs: 10_000, othersMs: 1_000 };
 
 interface Pending {
   onEntries?: (entries: WalkEntry[], errors: WalkError[]) => void;
@@ -42,7 +50,10 @@ export class ScanPool {
   private closed = false;
 
   /** `size` 0 = one worker per CPU core. Workers start on first use. */
-  constructor(size = 0) {
+  constructor(
+    size = 0,
+    private readonly idleMs: PoolIdle = IDLE,
+  ) {
     const n = size > 0 ? size : Math.max(1, os.availableParallelism());
     for (let i = 0; i < n; i++) this.slots.push({ busy: 0 });
   }
@@ -51,9 +62,14 @@ export class ScanPool {
     if (slot.worker) return slot.worker;
     const worker = spawnWorker();
     worker.on('message', (m: WorkerReply) => this.onMessage(m));
-    worker.on('error', (e) => this.failAll(slot, e));
+    // A worker let go when idle may finish exiting after its slot has a new one with new work:
+    // only the slot's current worker can fail the slot's requests.
+    worker.on('error', (e) => {
+      if (slot.worker === worker) this.failAll(slot, e);
+    });
     worker.on('exit', (code) => {
-      if (slot.worker === worker) slot.worker = undefined;
+      if (slot.worker !== worker) return;
+      slot.worker = undefined;
       this.failAll(slot, new Error(`scan worker exited (code ${code})`));
     });
     slot.worker = worker;
@@ -69,10 +85,11 @@ export class ScanPool {
         slot.worker = undefined;
         void w.terminate();
       }
-    }, IDLE_MS);
+    }, slot === this.slots[0] ? this.idleMs.firstMs : this.idleMs.othersMs);
     slot.idleTimer.unref();
   }
 
+  /** The least busy slot; ties go to the first, which is why that one is kept longer. */
   private pick(): Slot {
     return this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
   }
@@ -122,6 +139,11 @@ export class ScanPool {
 
   get size(): number {
     return this.slots.length;
+  }
+
+  /** Workers running now. */
+  get running(): number {
+    return this.slots.filter((s) => s.worker).length;
   }
 
   async close(): Promise<void> {
