@@ -89,9 +89,16 @@ export class ScanPool {
     slot.idleTimer.unref();
   }
 
-  /** The least busy slot; ties go to the first, which is why that one is kept longer. */
+  /**
+   * A running worker with fewer than two requests takes the next one: starting a worker costs tens
+   * of ms, which a lone request (a watched file's walk and then its hash) would otherwise wait for.
+   * Past that, the least busy slot, started if need be; ties go to the first, which is why that one
+   * is kept longer.
+   */
   private pick(): Slot {
-    return this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+    let warm: Slot | undefined;
+    for (const s of this.slots) if (s.worker && s.busy < 2 && (!warm || s.busy < warm.busy)) warm = s;
+    return warm ?? this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
   }
 
   private send(req: WorkerRequest, p: Pending): Promise<HashResult[] | undefined> {

@@ -27,12 +27,17 @@ test('the scan pool lets surplus workers go soon after a burst and keeps the fir
   t.after(() => pool.close());
   assert.equal(pool.running, 0, 'workers start on first use');
 
-  // Two requests at once: the second finds the first worker busy and starts the other.
-  const burst = Promise.all([pool.hash(root, [{ name: 'a', blockSize: 128 * 1024 }]), pool.hash(root, [{ name: 'b', blockSize: 128 * 1024 }])]);
+  // A second request goes to the running worker; a third finds it with two and starts the other.
+  const ask = (name: 'a' | 'b') => pool.hash(root, [{ name, blockSize: 128 * 1024 }]);
+  const pa = ask('a');
+  const pb = ask('b');
+  assert.equal(pool.running, 1);
+  const burst = Promise.all([pa, pb, ask('a')]);
   assert.equal(pool.running, 2);
-  const [[ra], [rb]] = await burst;
+  const [[ra], [rb], [ra2]] = await burst;
   assert.deepEqual(Buffer.from(ra!.hashes), sha(data.a));
   assert.deepEqual(Buffer.from(rb!.hashes), sha(data.b));
+  assert.deepEqual(Buffer.from(ra2!.hashes), sha(data.a));
   const done = performance.now();
 
   await until(() => pool.running === 1, 2000);
