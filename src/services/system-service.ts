@@ -18,10 +18,10 @@ export interface SystemServiceDeps {
   startMs: number;
 }
 
-/** Answers for the /rest/system status-like routes; no side effects. */
 /** How long a `goroutines` count is reused; dashboards poll system/status many times a second. */
 const RESOURCE_COUNT_TTL_MS = 1000;
 
+/** Answers for the /rest/system status-like routes; no side effects. */
 export class SystemService {
   private resources = { atMs: -Infinity, count: 0 };
 
