@@ -260,9 +260,9 @@ export async function soak(o: SoakOptions): Promise<SoakSummary> {
     const rssWarm = median(firstWarm.map((s) => s.rssMiB));
     const rssEnd = median(lastWarm.map((s) => s.rssMiB));
     const loops = warm.map((s) => s.loopP99Ms);
-    // The bar is the p99 over the whole measured span (every 10 ms sample after warm-up), not the
-    // worst of the 2 s windows.
-    const loopRunP99 = bucketP99Ms(lastLoop, afterWarmup.length > 0 ? (loopAtWarmup ?? new Map()) : new Map());
+    // The bar is the p99 over the whole measured span (every 10 ms sample after warm-up, or the
+    // whole run when it ended before warm-up did), not the worst of the 2 s windows.
+    const loopRunP99 = bucketP99Ms(lastLoop, loopAtWarmup ?? new Map());
     const summary: SoakSummary = {
       durationS: o.durationS,
       requests,
