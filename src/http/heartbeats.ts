@@ -3,6 +3,13 @@ import type { Clock, Timer } from '../shared/clock.js';
 /** Resolution of every heartbeat: whole seconds are all anyone asks for. */
 const TICK_MS = 1000;
 
+/**
+ * A timer can run a few ms before Date.now() says its delay has passed (libuv measures from its
+ * cached loop time; about 4% of 100 ms timers do). Without slack such a tick skips an entry due
+ * "now", and a 1 s heartbeat comes after 2 s.
+ */
+const SLACK_MS = 20;
+
 /** Called every `everyMs` (rounded up to the tick) until cancelled. */
 export type Beat = () => void;
 
@@ -41,7 +48,7 @@ export class Heartbeats {
     this.timer = undefined;
     const now = this.clock.nowMs();
     for (const e of this.entries) {
-      if (e.dueMs > now) continue;
+      if (e.dueMs > now + SLACK_MS) continue;
       e.dueMs = now + e.everyMs;
       e.beat(); // may cancel itself (a write that fails); deleting during iteration is safe for a Set
     }
