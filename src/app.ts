@@ -23,6 +23,7 @@ import { SystemService } from './services/system-service.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { shortDeviceId } from './shared/device-id.js';
 import { AppError, messageOf } from './shared/errors.js';
+import { background } from './shared/background.js';
 import { LogBook, type LogFormat, type Logger } from './shared/logger.js';
 import { pathsFor, type Paths } from './shared/paths.js';
 
@@ -153,7 +154,7 @@ class Instance {
     const index = IndexStore.open(path.join(paths.databaseDir, 'index.db'), paths.migrationsDir);
     if (reset) for (const f of reset.folder ? [reset.folder] : cfg.folders.map((x) => x.id)) index.dropFolder(f);
     const pool = new ScanPool(0);
-    const folders = new FolderService({ config, index, pool, events, clock, log: logBook.logger('model'), myId, shortId: shortDeviceId(myId) });
+    const folders = new FolderService({ config, index, pool, events, clock, log: logBook.logger('model'), myId, shortId: shortDeviceId(myId), home: paths.home });
     config.subscribe(configEvents(events));
     config.subscribe(folders.subscriber());
     config.subscribe(restartRequiredTracker());
@@ -235,10 +236,15 @@ export class App {
 
   static async start(opts: AppOptions): Promise<App> {
     let app: App | undefined;
+    const fatal = (what: string) => (m: string) => {
+      // A restart that failed half way leaves no service to answer: say so and stop.
+      process.stderr.write(`${what} failed: ${m}\n`);
+      process.exitCode = 1;
+    };
     const lifecycle: Lifecycle = {
-      restart: () => void app?.restart(),
-      shutdown: () => void app?.shutdown(),
-      reset: (folder?: string) => void app?.restart({ folder }),
+      restart: () => app && background(app.restart(), fatal('restart'), 'restart'),
+      shutdown: () => app && background(app.shutdown(), fatal('shutdown'), 'shutdown'),
+      reset: (folder?: string) => app && background(app.restart({ folder }), fatal('reset'), 'reset'),
     };
     const tokens = new Tokens(opts.clock ?? systemClock);
     const instance = await Instance.start(opts, lifecycle, tokens);

@@ -32,6 +32,7 @@ import { svcRoutes } from './routes/svc-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 import { API_VERSION, SYNCHRO_VERSION } from '../services/version.js';
 import { AppError } from '../shared/errors.js';
+import { background } from '../shared/background.js';
 import type { HttpsCredentials } from '../auth/https-credentials.js';
 import { DualListener } from './listener.js';
 import { baseUrlMiddleware } from './base-url.js';
@@ -180,14 +181,16 @@ export class HttpServer {
           return;
         }
         // A short grace lets the request that made the change get its answer.
-        setTimeout(() => this.shut(old), 100).unref();
+        setTimeout(() => background(this.shut(old), (m) => this.d.log.warn(m), 'closing the old GUI listener'), 100).unref();
       },
     };
   }
 
   private bind(address: string): Promise<DualListener> {
     const target = parseListenAddress(address);
-    const listener = new DualListener(this.app.callback(), this.opts.tls);
+    // Koa answers every failure itself (the error middleware, then ctx.onerror), so this never rejects.
+    const handle = this.app.callback();
+    const listener = new DualListener((req, res) => background(handle(req, res), (m) => this.d.log.error(m), 'request'), this.opts.tls);
     const server = listener.server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);

@@ -15,7 +15,7 @@ export function isInternal(relPath: string): boolean {
 }
 
 const WINDOWS_RESERVED = /^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\..*)?$/i;
-// eslint-disable-next-line no-control-regex
+ 
 const WINDOWS_BAD_CHARS = /[<>:"|?*\\\x00-\x1f]/;
 
 /** Why Windows could not hold this name (Syncthing's texts), or undefined when it can. */

@@ -6,6 +6,7 @@ import { isInternal, isTemporary } from '../scanner/names.js';
 import { watchErrorText, watchFolder, type ChangeKind, type Watch } from '../scanner/watcher.js';
 import type { Clock, Timer } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
+import { background } from '../shared/background.js';
 import { WatchAggregator, watchTimes } from './watch-aggregator.js';
 
 /** Unclassified changes being looked at at once; more than this is an overflow and becomes a full scan, as Syncthing's 500-event queue does. */
@@ -57,18 +58,20 @@ export class FolderWatch {
     if (this.active || this.retryTimer) return;
     const gen = ++this.generation;
     const times = watchTimes(this.d.folder.fsWatcherDelayS, this.d.folder.fsWatcherTimeoutS);
-    this.aggregator = new WatchAggregator(times, this.d.clock, (subs) => this.d.scan(subs));
+    this.aggregator = new WatchAggregator(times, this.d.clock, (subs) => this.d.scan(subs), true, (m) => this.d.log.warn(`folder ${this.d.folder.id}: ${m}`));
     const matcher = () => this.d.ignores()?.matcher;
     this.watch = watchFolder(
       this.d.root,
       { skipDir: (rel) => matcher()?.match(rel).canSkipDir ?? false },
       { change: (rel, kind) => gen === this.generation && this.onChange(rel, kind), error: (err) => gen === this.generation && this.fail(err) },
     );
-    void this.watch.ready.then(() => {
+    const ready = this.watch.ready.then(() => {
       if (gen !== this.generation) return;
       this.retryMs = RETRY_FIRST_MS;
       this.setError('');
     });
+    // A watch that fails to start reports through its error callback; this only clears the error.
+    background(ready, (m) => this.d.log.debug(`folder ${this.d.folder.id}: ${m}`), 'starting the watch');
   }
 
   /** Stops watching; a scheduled retry is cancelled too. */
@@ -114,7 +117,7 @@ export class FolderWatch {
     if (!this.active) return;
     const text = watchErrorText(err);
     this.d.log.warn(`folder ${this.d.folder.id}: ${text}`);
-    void this.stop().then(() => {
+    const restart = this.stop().then(() => {
       this.setError(text);
       this.retryTimer = this.d.clock.setTimeout(() => {
         this.retryTimer = undefined;
@@ -123,8 +126,9 @@ export class FolderWatch {
       (this.retryTimer as { unref?: () => void }).unref?.();
       this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
       // Whatever changed while the watch was failing must still be found.
-      void this.d.scan([]).catch(() => undefined);
+      background(this.d.scan([]), (m) => this.d.log.debug(`folder ${this.d.folder.id}: ${m}`), 'scan after a failed watch');
     });
+    background(restart, (m) => this.d.log.warn(`folder ${this.d.folder.id}: ${m}`), 'stopping a failed watch');
   }
 
   private setError(text: string): void {

@@ -1,4 +1,5 @@
 import type { Clock, Timer } from '../shared/clock.js';
+import { background } from '../shared/background.js';
 
 export type ChangeType = 'nonremove' | 'remove';
 
@@ -85,6 +86,8 @@ export class WatchAggregator {
     private readonly clock: Clock,
     private readonly flush: (paths: string[]) => Promise<void>,
     private readonly fastPath = true,
+    /** Where a flush that failed in a way flush() did not handle is reported. */
+    private readonly log: (message: string) => void = () => undefined,
   ) {}
 
   /** True while a full scan is pending: the caller need not look closely at changes (any path will do). */
@@ -112,7 +115,7 @@ export class WatchAggregator {
         }
         this.spillFast();
       } else if (quiet && !this.fastBusy) {
-        const timer = this.clock.setTimeout(() => void this.fireFast(), SETTLE_MS);
+        const timer = this.clock.setTimeout(() => background(this.fireFast(), this.log, 'watch flush'), SETTLE_MS);
         this.fast = { timer, paths: new Map([[rel, { first: atMs, last: atMs, type: BIT[type] }]]) };
         return;
       }
@@ -161,7 +164,7 @@ export class WatchAggregator {
 
   private arm(ms: number): void {
     if (this.timer || this.flushing || this.stopped || this.total === 0) return;
-    this.timer = this.clock.setTimeout(() => void this.tick(), Math.max(1, ms));
+    this.timer = this.clock.setTimeout(() => background(this.tick(), this.log, 'watch flush'), Math.max(1, ms));
   }
 
   /** Records a change of `rel` (type bits, first and last change times) in the tree. */

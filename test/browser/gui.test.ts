@@ -44,7 +44,9 @@ after(async () => {
 async function open(width = 1200): Promise<Page> {
   const context = await browser.newContext({ viewport: { width, height: 900 } });
   const page = await context.newPage();
-  page.on('dialog', (d) => void d.accept());
+  page.on('dialog', (d) => {
+    d.accept().catch((err: Error) => assert.fail(`dialog: ${err.message}`));
+  });
   page.on('pageerror', (err) => assert.fail(`page error: ${err.message}`));
   await page.goto(`${s.base}/`);
   return page;

@@ -154,7 +154,7 @@ test('bad since, limit, timeout and heartbeat: Syncthing defaults for its own pa
     await waitFor(() => s.app.events.waiting === 1);
     await clock.advance(3_599_000);
     let done = false;
-    void p.then(() => (done = true));
+    p.then(() => (done = true), () => (done = true));
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(done, false, `since=${since} still waits just before 3600 s`);
     await clock.advance(1_000);
@@ -166,7 +166,7 @@ test('bad since, limit, timeout and heartbeat: Syncthing defaults for its own pa
     await waitFor(() => s.app.events.waiting === 1);
     await clock.advance(59_000);
     let done = false;
-    void p.then(() => (done = true));
+    p.then(() => (done = true), () => (done = true));
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(done, false, `timeout=${timeout} still waits at 59 s`);
     await clock.advance(1_000);

@@ -197,7 +197,7 @@ export async function soak(o: SoakOptions): Promise<SoakSummary> {
       const tick = 50;
       let next = Date.now();
       while (!stopping) {
-        for (let k = 0; k < (o.rps * tick) / 1000; k++) void one(seq++);
+        for (let k = 0; k < (o.rps * tick) / 1000; k++) one(seq++).catch(() => void errors++);
         next += tick;
         await sleep(Math.max(0, next - Date.now()));
       }

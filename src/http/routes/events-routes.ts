@@ -5,6 +5,7 @@ import { renderEvents } from '../event-json.js';
 import type { Heartbeats } from '../heartbeats.js';
 import type { ShutdownHooks } from '../shutdown-hooks.js';
 import { HttpError } from '../http-error.js';
+import { background } from '../../shared/background.js';
 import { query, queryInt } from '../request.js';
 import { JSON_TYPE } from '../respond.js';
 import type { Route } from '../rest-router.js';
@@ -61,12 +62,13 @@ export function eventsRoutes(d: HttpDeps, shutdown: ShutdownHooks, beats: Heartb
     const stopBeat = heartbeatS > 0 ? beats.every(heartbeatS * 1000, () => void res.write(WHITESPACE)) : () => {};
     // Not awaited: the middleware chain unwinds now (the response is ours, ctx.respond is false),
     // so a parked poll holds only this closure, not a suspended frame per middleware.
-    void poll.events.then((events) => {
+    const answer = poll.events.then((events) => {
       stopBeat();
       forget();
       res.off('close', poll.cancel);
       if (!res.destroyed) res.end(renderEvents(events));
     });
+    background(answer, (m) => d.log.warn(m), 'answering an event poll');
   };
 
   return [
