@@ -1,9 +1,12 @@
 /**
  * Syncthing's .stignore patterns (spec index §4): prefix flags, the expansion of one line into the
- * patterns GET /rest/db/ignores shows, a gobwas-style glob compiled to a RegExp, first match wins,
- * and the rule that says when an ignored directory need not be walked. Pure code: the scan worker
- * compiles the same patterns from their serialised form.
+ * patterns GET /rest/db/ignores shows, gobwas-style globs (src/shared/glob.ts: linear matching, so
+ * no pattern can make a scan hang), first match wins, and the rule that says when an ignored
+ * directory need not be walked. Pure code: the scan worker compiles the same patterns from their
+ * serialised form.
  */
+
+import { checkGlob, compileFolded, GlobSyntaxError, type Matcher } from '../shared/glob.js';
 
 export interface Pattern {
   /** As printed in `expanded`: (?d)(?i)! prefixes, then the glob (with its leading / when rooted). */
@@ -15,6 +18,15 @@ export interface Pattern {
 }
 
 export class IgnoreSyntaxError extends Error {}
+
+function checkSyntax(glob: string): void {
+  try {
+    checkGlob(glob);
+  } catch (err) {
+    if (err instanceof GlobSyntaxError) throw new IgnoreSyntaxError(err.message);
+    throw err;
+  }
+}
 
 const PREFIXES = ['!', '(?i)', '(?d)'] as const;
 
@@ -46,58 +58,8 @@ export function expandLine(line: string): Pattern[] {
   else if (p.startsWith('**/')) globs = [p, p.slice(3), p + '/**', p.slice(3) + '/**'];
   else globs = [p, '**/' + p, p + '/**', '**/' + p + '/**'];
   const flags = (deletable ? '(?d)' : '') + (foldCase ? '(?i)' : '') + (negated ? '!' : '');
-  for (const g of globs) compileGlob(g.startsWith('/') ? g.slice(1) : g, foldCase); // reject bad syntax now
+  for (const g of globs) checkSyntax(g.startsWith('/') ? g.slice(1) : g); // reject bad syntax now
   return globs.map((glob) => ({ text: flags + glob, glob, negated, foldCase, deletable }));
-}
-
-const special = /[.+^${}()|[\]\\*?]/g;
-
-/** gobwas/glob with `/` as separator: * ? [...] [!...] {a,b} \\x and **, compiled to a RegExp. */
-export function compileGlob(glob: string, foldCase: boolean): RegExp {
-  let i = 0;
-  const parse = (inBraces: boolean): string => {
-    let out = '';
-    while (i < glob.length) {
-      const c = glob[i]!;
-      if (inBraces && (c === ',' || c === '}')) return out;
-      i++;
-      if (c === '\\') {
-        if (i >= glob.length) throw new IgnoreSyntaxError(`invalid pattern ${JSON.stringify(glob)}: escape at end`);
-        out += glob[i++]!.replace(special, '\\$&');
-      } else if (c === '*') {
-        if (glob[i] === '*') {
-          i++;
-          const before = out === '' || out.endsWith('/');
-          // "**/" matches zero or more whole directories, so foo/**/bar also matches foo/bar.
-          if (before && glob[i] === '/') {
-            i++;
-            out += '(?:.*/)?';
-          } else out += '.*';
-        } else out += '[^/]*';
-      } else if (c === '?') out += '[^/]';
-      else if (c === '[') {
-        const end = glob.indexOf(']', i + 1);
-        if (end < 0) throw new IgnoreSyntaxError(`invalid pattern ${JSON.stringify(glob)}: unclosed [`);
-        let cls = glob.slice(i, end);
-        i = end + 1;
-        const neg = cls.startsWith('!') || cls.startsWith('^');
-        if (neg) cls = cls.slice(1);
-        if (cls === '') throw new IgnoreSyntaxError(`invalid pattern ${JSON.stringify(glob)}: empty character class`);
-        out += `[${neg ? '^/' : ''}${cls.replace(/[\\\]^]/g, '\\$&')}]`;
-      } else if (c === '{') {
-        const alts: string[] = [];
-        for (;;) {
-          alts.push(parse(true));
-          if (i >= glob.length) throw new IgnoreSyntaxError(`invalid pattern ${JSON.stringify(glob)}: unclosed {`);
-          if (glob[i++] === '}') break;
-        }
-        out += `(?:${alts.join('|')})`;
-      } else out += c.replace(special, '\\$&');
-    }
-    return out;
-  };
-  const src = parse(false);
-  return new RegExp(`^${src}$`, foldCase ? 'iu' : 'u');
 }
 
 /**
@@ -127,21 +89,45 @@ export interface MatchResult {
   canSkipDir: boolean;
 }
 
+const compilePattern = (p: Pattern): Matcher => compileFolded(p.glob.startsWith('/') ? p.glob.slice(1) : p.glob);
+
 /** A compiled pattern list; `match` takes a folder-relative, `/`-separated NFC path. */
 export class IgnoreMatcher {
-  private readonly res: RegExp[];
+  private readonly globs: Matcher[];
   private readonly skip: boolean[];
+  private readonly anyFolded: boolean;
 
-  constructor(readonly patterns: Pattern[]) {
-    this.res = patterns.map((p) => compileGlob(p.glob.startsWith('/') ? p.glob.slice(1) : p.glob, p.foldCase));
+  /** Compiles every pattern at once (see compile() for long lists on the main thread). */
+  constructor(
+    readonly patterns: Pattern[],
+    globs?: Matcher[],
+  ) {
+    // (?i) patterns are lower-case already; the path is lowered once per match for all of them.
+    this.globs = globs ?? patterns.map(compilePattern);
     this.skip = skipFlags(patterns);
+    this.anyFolded = patterns.some((p) => p.foldCase);
+  }
+
+  /** The same matcher, compiled a slice at a time with the event loop served in between. */
+  static async compile(patterns: Pattern[], sliceMs = 5): Promise<IgnoreMatcher> {
+    const globs: Matcher[] = [];
+    let sliceStart = performance.now();
+    for (const p of patterns) {
+      globs.push(compilePattern(p));
+      if (performance.now() - sliceStart > sliceMs) {
+        await new Promise<void>((r) => setImmediate(r));
+        sliceStart = performance.now();
+      }
+    }
+    return new IgnoreMatcher(patterns, globs);
   }
 
   match(path: string): MatchResult {
     if (path === '' || path === '.') return { ignored: false, deletable: false, canSkipDir: false };
-    for (let i = 0; i < this.res.length; i++) {
-      if (this.res[i]!.test(path)) {
-        const p = this.patterns[i]!;
+    const lower = this.anyFolded ? path.toLowerCase() : path;
+    for (let i = 0; i < this.globs.length; i++) {
+      const p = this.patterns[i]!;
+      if (this.globs[i]!.test(p.foldCase ? lower : path)) {
         return { ignored: !p.negated, deletable: p.deletable, canSkipDir: !p.negated && this.skip[i]! };
       }
     }

@@ -98,7 +98,7 @@ test('errors: missing pattern, #include without file, missing include, include l
     t.after(cleanup);
     fs.writeFileSync(path.join(dir, '.stignore'), text);
     for (const [f, c] of Object.entries(extra)) fs.writeFileSync(path.join(dir, f), c);
-    const r = loadIgnores(dir);
+    const r = await loadIgnores(dir);
     assert.deepEqual(r.patterns, [], 'a parse error empties the pattern set');
     return r.error ?? '';
   };
@@ -112,6 +112,6 @@ test('errors: missing pattern, #include without file, missing include, include l
   assert.match(await err(Buffer.from([0x66, 0xff, 0xfe, 0x0a])), /not valid UTF-8/);
   const { dir, cleanup } = await tempDir();
   t.after(cleanup);
-  const none = loadIgnores(dir);
+  const none = await loadIgnores(dir);
   assert.deepEqual([none.lines, none.patterns, none.error], [undefined, [], undefined], 'no .stignore is not an error');
 });
