@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { blockSizeWithHysteresis } from './block-size.js';
 import { isInternal, isTemporary } from './names.js';
 import { IgnoreMatcher } from './ignore-pattern.js';
-import type { HashRequestFile, HashResult, WalkEntry, WalkError, WalkRequest, WorkerReply, WorkerRequest } from './walk-types.js';
+import { CANCELLED, touchKey, type HashRequestFile, type HashResult, type WalkEntry, type WalkError, type WalkRequest, type WorkerReply, type WorkerRequest } from './walk-types.js';
 
 /**
  * The scan worker: walks directories and hashes files with synchronous fs calls, which are cheap
@@ -14,7 +14,16 @@ import type { HashRequestFile, HashResult, WalkEntry, WalkError, WalkRequest, Wo
  */
 
 const CHUNK = 1000;
+/** How many hashed bytes between progress reports (FolderScanProgress moves per block, not per file). */
+const PROGRESS_BYTES = 4 << 20;
 const post = (m: WorkerReply, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
+
+/** Thrown out of a walk or a hash when the request's cancel flag is set. */
+class Cancelled extends Error {}
+
+function checkCancel(flag: Int32Array): void {
+  if (Atomics.load(flag, 0) !== 0) throw new Cancelled(CANCELLED);
+}
 
 function kindOf(st: fs.BigIntStats): 0 | 1 | 4 | undefined {
   if (st.isFile()) return 0;
@@ -31,7 +40,7 @@ function errText(e: unknown): string {
   return `${err.syscall ?? 'stat'} ${err.path ?? ''}: ${desc}`;
 }
 
-function walk(id: number, req: WalkRequest): void {
+function walk(id: number, req: WalkRequest, cancel: Int32Array): void {
   let entries: WalkEntry[] = [];
   let errors: WalkError[] = [];
   const flush = (force = false) => {
@@ -46,10 +55,11 @@ function walk(id: number, req: WalkRequest): void {
     flush();
   };
 
-  const matcher = new IgnoreMatcher(req.ignore);
+  const matcher = ignoreMatcher(req);
 
   /** lstat of one item as a WalkEntry; undefined for what is not indexed (gone, special, temporary). */
   const stat = (rel: string): WalkEntry | undefined => {
+    checkCancel(cancel);
     const abs = path.join(req.root, rel);
     let st: fs.BigIntStats;
     try {
@@ -146,6 +156,19 @@ function walk(id: number, req: WalkRequest): void {
   post({ op: 'walked', id });
 }
 
+/** Compiled pattern sets by key, kept in the same most-recently-used order as the pool's copy of the list. */
+const matchers = new Map<string, IgnoreMatcher>();
+const matcherOrder: string[] = [];
+
+function ignoreMatcher(req: WalkRequest): IgnoreMatcher {
+  touchKey(matcherOrder, req.ignoreKey);
+  if (req.ignore) matchers.set(req.ignoreKey, new IgnoreMatcher(req.ignore));
+  for (const k of matchers.keys()) if (!matcherOrder.includes(k)) matchers.delete(k);
+  const m = matchers.get(req.ignoreKey);
+  if (!m) throw new Error(`ignore patterns ${req.ignoreKey} were not sent`);
+  return m;
+}
+
 /** True when a parent of `sub` is a symlink or not a directory: such a path is not scanned. */
 function traversesLink(root: string, sub: string): boolean {
   const parts = sub.split('/');
@@ -161,11 +184,16 @@ function traversesLink(root: string, sub: string): boolean {
 
 const EMPTY_SHA = createHash('sha256').digest();
 
-function hashOne(root: string, f: HashRequestFile, buf: { b: Buffer }): HashResult {
+/**
+ * Hashes one file. It is opened without following a symlink and without blocking (a FIFO swapped
+ * in since the walk would otherwise hang the worker until someone writes to it); whatever is not
+ * a regular file once open counts as gone.
+ */
+function hashOne(root: string, f: HashRequestFile, buf: { b: Buffer }, cancel: Int32Array, progress: (bytes: number) => void): HashResult {
   const abs = path.join(root, f.name);
   let fd: number;
   try {
-    fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const base = { name: f.name, size: 0, mtimeNs: 0n, ctimeNs: 0n, mode: 0, blockSize: 0, hashes: new Uint8Array(0) };
@@ -183,6 +211,7 @@ function hashOne(root: string, f: HashRequestFile, buf: { b: Buffer }): HashResu
     if (size === 0) hashes.set(EMPTY_SHA, 0);
     let total = 0;
     for (let i = 0; i < nBlocks && size > 0; i++) {
+      checkCancel(cancel);
       let got = 0;
       const want = Math.min(blockSize, size - i * blockSize);
       while (got < want) {
@@ -191,6 +220,7 @@ function hashOne(root: string, f: HashRequestFile, buf: { b: Buffer }): HashResu
         got += n;
       }
       total += got;
+      progress(got);
       hashes.set(createHash('sha256').update(buf.b.subarray(0, got)).digest(), i * 32);
       if (got < want) break;
     }
@@ -200,6 +230,7 @@ function hashOne(root: string, f: HashRequestFile, buf: { b: Buffer }): HashResu
     }
     return { name: f.name, size, mtimeNs: before.mtimeNs, ctimeNs: before.ctimeNs, mode: Number(before.mode & 0o7777n), blockSize, hashes };
   } catch (e) {
+    if (e instanceof Cancelled) throw e;
     return { name: f.name, size: 0, mtimeNs: 0n, ctimeNs: 0n, mode: 0, blockSize: 0, hashes: new Uint8Array(0), error: `hashing: ${errText(e)}` };
   } finally {
     fs.closeSync(fd);
@@ -210,12 +241,19 @@ const buffer = { b: Buffer.allocUnsafe(128 << 10) };
 
 parentPort!.on('message', (m: WorkerRequest) => {
   try {
-    if (m.op === 'walk') walk(m.id, m);
+    if (m.op === 'walk') walk(m.id, m, m.cancel);
     else {
-      const results = m.files.map((f) => hashOne(m.root, f, buffer));
+      let unreported = 0;
+      const progress = (bytes: number) => {
+        unreported += bytes;
+        if (unreported < PROGRESS_BYTES) return;
+        post({ op: 'progress', id: m.id, bytes: unreported });
+        unreported = 0;
+      };
+      const results = m.files.map((f) => hashOne(m.root, f, buffer, m.cancel, progress));
       post({ op: 'hashed', id: m.id, results }, results.map((r) => r.hashes.buffer as ArrayBuffer).filter((b, i, a) => b.byteLength && a.indexOf(b) === i));
     }
   } catch (e) {
-    post({ op: 'failed', id: m.id, error: String(e) });
+    post({ op: 'failed', id: m.id, error: e instanceof Cancelled ? CANCELLED : String(e) });
   }
 });

@@ -6,8 +6,9 @@ import { blockSizeWithHysteresis } from './block-size.js';
 import { deletedRecord, ignoredRecord, nextVersion, recordFor, unchanged, type Brief, type ScanFlags } from './change.js';
 import { windowsNameProblem } from './names.js';
 import type { ScanPool } from './worker-pool.js';
-import type { HashRequestFile, WalkEntry } from './walk-types.js';
+import type { HashRequestFile, HashResult, WalkEntry } from './walk-types.js';
 import { IgnoreMatcher, type Pattern } from './ignore-pattern.js';
+import { messageOf } from '../shared/errors.js';
 
 /** What the scanner reads of the index (it never sees the database itself). */
 export interface CurrentFiler {
@@ -29,6 +30,10 @@ export interface ScanRequest extends ScanFlags {
   root: string;
   /** The folder's ignore patterns ([] for none). */
   ignore: Pattern[];
+  /** The same patterns compiled, when the caller has them already (otherwise compiled here). */
+  matcher?: IgnoreMatcher;
+  /** A name for the pattern set (its hash) under which workers keep it compiled; derived when absent. */
+  ignoreKey?: string;
   /** Sub paths to scan ("" or none = the whole folder). */
   subs: string[];
   autoNormalize: boolean;
@@ -87,7 +92,10 @@ export function unifySubs(subs: string[], current: Pick<CurrentFiler, 'get'>): s
 /**
  * One scan of a folder (spec index §2): pass 1 walks the sub paths and hashes what changed, pass 2
  * goes through the index under the same paths and records what is gone. Results are committed in
- * bounded batches as they come. Returns the per-path errors; nothing here throws for a bad file.
+ * bounded batches as they come. A bad file is a per-path error in the result, not a failure; a
+ * failed commit (the marker gone, the index refusing) fails the whole scan with that error, and
+ * an abort of `req.signal` stops it within a block's hashing time with the signal's reason. Either
+ * way the walk and the hashing stop at once and nothing more is committed.
  */
 export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: ScanRequest, progress: ScanProgress): Promise<ScanResult> {
   const errors: ScanError[] = [];
@@ -97,26 +105,40 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
   let dropped: string[] = [];
   let batchBlocks = 0;
   let changed = 0;
-  let committing: Promise<void> = Promise.resolve();
   const nowS = () => Math.floor(req.nowMs() / 1000);
   const nowNs = () => BigInt(req.nowMs()) * 1_000_000n;
 
-  const flush = (): Promise<void> => {
-    if (batch.length === 0 && dropped.length === 0) return committing;
+  // One controller stops everything in flight: the caller's abort, or our own first failure.
+  const stopper = new AbortController();
+  const signal = req.signal ? AbortSignal.any([req.signal, stopper.signal]) : stopper.signal;
+  let failure: { err: unknown } | undefined;
+  const fail = (err: unknown): void => {
+    failure ??= { err };
+    stopper.abort(err);
+  };
+  const checkStop = (): void => {
+    if (failure) throw failure.err;
+    signal.throwIfAborted();
+  };
+
+  // Commits run one after another; `committing` never rejects (a failure goes to fail()).
+  let committing: Promise<void> = Promise.resolve();
+  const flush = (): void => {
+    if (batch.length === 0 && dropped.length === 0) return;
     const b = batch;
     const d = dropped;
     batch = [];
     dropped = [];
     batchBlocks = 0;
     changed += b.length + d.length;
-    committing = committing.then(() => req.commit(b, d));
-    return committing;
+    committing = committing.then(async () => {
+      if (!signal.aborted) await req.commit(b, d);
+    }).catch(fail);
   };
-  const add = (f: FileInfo): Promise<void> | undefined => {
+  const add = (f: FileInfo): void => {
     batch.push(f);
     batchBlocks += f.blockHashes.length / 32;
-    if (batch.length >= MAX_BATCH_FILES || batchBlocks >= MAX_BATCH_BLOCKS) return flush();
-    return undefined;
+    if (batch.length >= MAX_BATCH_FILES || batchBlocks >= MAX_BATCH_BLOCKS) flush();
   };
 
   // Hashing: a queue drained by at most two tasks per worker. `head` instead of shift(): shifting a
@@ -128,8 +150,45 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
   let drained: () => void = () => undefined;
   const maxInflight = pool.size * 2;
 
+  const record = async (task: { e: WalkEntry; cur: FileInfo | undefined }[], results: HashResult[], reported: number[]): Promise<void> => {
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i]!;
+      const { e, cur } = task[i]!;
+      progress.hashed += e.size - (reported[i] ?? 0);
+      if (r.vanished) continue;
+      if (r.error) {
+        errors.push({ path: r.name, error: r.error });
+        continue;
+      }
+      const blocksHash = new Uint8Array(createHash('sha256').update(r.hashes).digest());
+      const rec: FileInfo = {
+        name: r.name,
+        type: FileType.File,
+        size: r.size,
+        modifiedNs: r.mtimeNs,
+        permissions: r.mode & 0o777,
+        noPermissions: req.ignorePerms,
+        deleted: false,
+        localFlags: req.folderFlags,
+        version: nextVersion(cur, req.shortId, nowS(), req.folderFlags),
+        modifiedBy: req.shortId,
+        blockSize: r.blockSize,
+        blockHashes: r.hashes,
+        blocksHash,
+        previousBlocksHash: cur?.blocksHash,
+        symlinkTarget: '',
+        inodeChangeNs: r.ctimeNs,
+        sequence: 0,
+      };
+      add(rec);
+      if (!cur && r.size > 0) await detectRename(rec);
+    }
+    // Hashing waits for the index: a slow disk under the database must not grow the batches.
+    await committing;
+  };
+
   const dispatch = (): void => {
-    while (inflight < maxInflight && queued() > 0) {
+    while (!signal.aborted && inflight < maxInflight && queued() > 0) {
       const task: typeof queue = [];
       let bytes = 0;
       while (queued() > 0 && task.length < HASH_TASK_FILES && (task.length === 0 || bytes + queue[head]!.e.size <= HASH_TASK_BYTES)) {
@@ -147,49 +206,34 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
         blockSize: blockSizeWithHysteresis(e.size, cur?.blockSize || undefined),
         previousBlockSize: cur?.blockSize || undefined,
       }));
+      // Progress reported while hashing is attributed to the task's files in order, so the
+      // results add only what was not reported yet.
+      const reported = task.map(() => 0);
+      let at = 0;
+      const onProgress = (n: number) => {
+        progress.hashed += n;
+        while (n > 0 && at < task.length) {
+          const room = task[at]!.e.size - reported[at]!;
+          const take = Math.min(room, n);
+          reported[at]! += take;
+          n -= take;
+          if (reported[at] === task[at]!.e.size) at++;
+        }
+      };
       pool
-        .hash(req.root, files)
-        .then(async (results) => {
-          for (let i = 0; i < results.length; i++) {
-            const r = results[i]!;
-            const { e, cur } = task[i]!;
-            progress.hashed += e.size;
-            if (r.vanished) continue;
-            if (r.error) {
-              errors.push({ path: r.name, error: r.error });
-              continue;
-            }
-            const blocksHash = new Uint8Array(createHash('sha256').update(r.hashes).digest());
-            const rec: FileInfo = {
-              name: r.name,
-              type: FileType.File,
-              size: r.size,
-              modifiedNs: r.mtimeNs,
-              permissions: r.mode & 0o777,
-              noPermissions: req.ignorePerms,
-              deleted: false,
-              localFlags: req.folderFlags,
-              version: nextVersion(cur, req.shortId, nowS(), req.folderFlags),
-              modifiedBy: req.shortId,
-              blockSize: r.blockSize,
-              blockHashes: r.hashes,
-              blocksHash,
-              previousBlocksHash: cur?.blocksHash,
-              symlinkTarget: '',
-              inodeChangeNs: r.ctimeNs,
-              sequence: 0,
-            };
-            await add(rec);
-            if (!cur && r.size > 0) await detectRename(rec);
-          }
-        })
-        .catch((err: Error) => {
-          for (const { e } of task) errors.push({ path: e.name, error: `hashing: ${err.message}` });
-        })
+        .hash(req.root, files, signal, onProgress)
+        .then(
+          (results) => record(task, results, reported),
+          (err: unknown) => {
+            if (signal.aborted) return;
+            for (const { e } of task) errors.push({ path: e.name, error: `hashing: ${messageOf(err)}` });
+          },
+        )
+        .catch(fail)
         .finally(() => {
           inflight--;
           dispatch();
-          if (inflight === 0 && queued() === 0) drained();
+          if (inflight === 0 && (queued() === 0 || signal.aborted)) drained();
         });
     }
   };
@@ -205,7 +249,7 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
       if (old && !old.deleted && (await isGone(path.join(req.root, old.name)))) {
         deletedByRename.add(old.name);
         if (old.localFlags & Flag.ReceiveOnly) dropped.push(old.name);
-        else await add(deletedRecord(old, req.shortId, nowS(), nowNs(), req));
+        else add(deletedRecord(old, req.shortId, nowS(), nowNs(), req));
         break;
       }
     }
@@ -235,6 +279,7 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
 
   const lowerSeen = new Map<string, string>();
   const onEntries = (entries: WalkEntry[], walkErrors: { name: string; error: string }[]): void => {
+    if (signal.aborted) return;
     for (const we of walkErrors) errors.push({ path: we.name, error: we.error });
     for (const e of entries) {
       seen.add(e.name);
@@ -248,54 +293,68 @@ export async function scanFolder(pool: ScanPool, current: CurrentFiler, req: Sca
       }
       if (unchanged(briefOf(e.name), e, req)) continue;
       const cur = current.get(e.name);
-      if (e.kind === FileType.File && req.hash === false) void add(unhashedRecord(e, cur));
+      if (e.kind === FileType.File && req.hash === false) add(unhashedRecord(e, cur));
       else if (e.kind === FileType.File) {
         queue.push({ e, cur });
         progress.toHash += e.size;
-      } else void add(recordFor(e, cur, req.shortId, nowS(), req));
+      } else add(recordFor(e, cur, req.shortId, nowS(), req));
     }
     dispatch();
   };
 
-  const subs = unifySubs(req.subs, current);
-  for (const sub of subs) {
-    if (req.signal?.aborted) break;
-    await pool.walk({ root: req.root, sub, ignore: req.ignore, autoNormalize: req.autoNormalize, keepTemporariesH: req.keepTemporariesH, nowMs: req.nowMs() }, onEntries);
-  }
-  progress.walkDone = true;
-  if (inflight > 0 || queued() > 0) await new Promise<void>((r) => (drained = r));
-  await flush();
-
-  // Pass 2: what the index has under the scanned paths but the walk did not find: gone (deleted)
-  // or newly ignored (flagged, version kept, no LocalChangeDetected).
-  const matcher = new IgnoreMatcher(req.ignore);
-  for (const sub of subs) {
-    let after = '';
-    for (;;) {
-      if (req.signal?.aborted) break;
-      const page = current.namesUnder(sub, after, 1000);
-      if (page.length === 0) break;
-      for (const { name, deleted } of page) {
-        if (seen.has(name) || deletedByRename.has(name)) continue;
-        if (matcher.match(name).ignored) {
-          const rec = current.get(name);
-          if (rec && !(rec.localFlags & Flag.Ignored)) await add(ignoredRecord(rec));
-          continue;
-        }
-        if (deleted) continue;
-        const rec = current.get(name);
-        if (!rec || !(await isGone(path.join(req.root, name)))) continue;
-        // A receive-only change that is gone again leaves nothing to revert: its record goes (spec index §7.1).
-        if (rec.localFlags & Flag.ReceiveOnly) {
-          dropped.push(name);
-          if (dropped.length >= MAX_BATCH_FILES) await flush();
-        } else await add(deletedRecord(rec, req.shortId, nowS(), nowNs(), req));
-      }
-      after = page[page.length - 1]!.name;
-      await flush();
+  try {
+    const subs = unifySubs(req.subs, current);
+    const ignoreKey = req.ignoreKey ?? createHash('sha256').update(req.ignore.map((p) => p.text + '\n').join('')).digest('hex');
+    for (const sub of subs) {
+      checkStop();
+      await pool.walk({ root: req.root, sub, ignore: req.ignore, ignoreKey, autoNormalize: req.autoNormalize, keepTemporariesH: req.keepTemporariesH, nowMs: req.nowMs() }, onEntries, signal);
     }
+    progress.walkDone = true;
+    if (inflight > 0 || (queued() > 0 && !signal.aborted)) await new Promise<void>((r) => (drained = r));
+    checkStop();
+    flush();
+
+    // Pass 2: what the index has under the scanned paths but the walk did not find: gone (deleted)
+    // or newly ignored (flagged, version kept, no LocalChangeDetected).
+    const matcher = req.matcher ?? new IgnoreMatcher(req.ignore);
+    for (const sub of subs) {
+      let after = '';
+      for (;;) {
+        checkStop();
+        const page = current.namesUnder(sub, after, 1000);
+        if (page.length === 0) break;
+        for (const { name, deleted } of page) {
+          if (seen.has(name) || deletedByRename.has(name)) continue;
+          if (matcher.match(name).ignored) {
+            const rec = current.get(name);
+            if (rec && !(rec.localFlags & Flag.Ignored)) add(ignoredRecord(rec));
+            continue;
+          }
+          if (deleted) continue;
+          const rec = current.get(name);
+          if (!rec || !(await isGone(path.join(req.root, name)))) continue;
+          // A receive-only change that is gone again leaves nothing to revert: its record goes (spec index §7.1).
+          if (rec.localFlags & Flag.ReceiveOnly) {
+            dropped.push(name);
+            if (dropped.length >= MAX_BATCH_FILES) flush();
+          } else add(deletedRecord(rec, req.shortId, nowS(), nowNs(), req));
+        }
+        after = page[page.length - 1]!.name;
+        flush();
+        await committing;
+      }
+    }
+    flush();
+    await committing;
+    checkStop();
+  } catch (err) {
+    fail(err);
   }
-  await flush();
+  if (failure) {
+    // Nothing may still be writing when the caller hears of the failure.
+    await committing;
+    throw failure.err;
+  }
   return { errors: errors.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), changed };
 }
 

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { HashRequestFile, HashResult, WalkEntry, WalkError, WalkRequest, WorkerReply, WorkerRequest } from './walk-types.js';
+import { touchKey, type HashRequestFile, type HashResult, type WalkEntry, type WalkError, type WalkRequest, type WorkerReply, type WorkerRequest } from './walk-types.js';
 
 /**
  * The built service runs dist/scanner/scan-worker.js. Under tsx (tests, `npm run dev`) the worker is
@@ -29,14 +29,19 @@ const IDLE: PoolIdle = { firstMs: 10_000, othersMs: 1_000 };
 
 interface Pending {
   onEntries?: (entries: WalkEntry[], errors: WalkError[]) => void;
+  onProgress?: (bytes: number) => void;
   resolve: (v: HashResult[] | undefined) => void;
-  reject: (e: Error) => void;
+  reject: (e: unknown) => void;
+  /** Set once the caller gave up: the answer still frees the slot, but goes nowhere. */
+  abandoned?: boolean;
 }
 
 interface Slot {
   worker?: Worker;
   busy: number;
   idleTimer?: NodeJS.Timeout;
+  /** The pattern sets this slot's worker holds compiled, most recently used first. */
+  ignoreKeys: string[];
 }
 
 /**
@@ -55,12 +60,13 @@ export class ScanPool {
     private readonly idleMs: PoolIdle = IDLE,
   ) {
     const n = size > 0 ? size : Math.max(1, os.availableParallelism());
-    for (let i = 0; i < n; i++) this.slots.push({ busy: 0 });
+    for (let i = 0; i < n; i++) this.slots.push({ busy: 0, ignoreKeys: [] });
   }
 
   private started(slot: Slot): Worker {
     if (slot.worker) return slot.worker;
     const worker = spawnWorker();
+    slot.ignoreKeys = [];
     worker.on('message', (m: WorkerReply) => this.onMessage(m));
     // A worker let go when idle may finish exiting after its slot has a new one with new work:
     // only the slot's current worker can fail the slot's requests.
@@ -83,7 +89,8 @@ export class ScanPool {
       const w = slot.worker;
       if (slot.busy === 0 && w) {
         slot.worker = undefined;
-        void w.terminate();
+        // The exit is not waited for: nothing of this worker's is pending any more.
+        w.terminate().catch(() => undefined);
       }
     }, slot === this.slots[0] ? this.idleMs.firstMs : this.idleMs.othersMs);
     slot.idleTimer.unref();
@@ -101,15 +108,35 @@ export class ScanPool {
     return warm ?? this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
   }
 
-  private send(req: WorkerRequest, p: Pending): Promise<HashResult[] | undefined> {
+  /**
+   * Sends one request. When `signal` aborts, the worker is told through the request's cancel flag
+   * and the caller's promise rejects at once with the signal's reason; the slot stays busy until
+   * the worker has stopped (it answers within one entry or one block).
+   */
+  private send(req: WorkerRequest, p: Pick<Pending, 'onEntries' | 'onProgress'>, signal?: AbortSignal): Promise<HashResult[] | undefined> {
     if (this.closed) return Promise.reject(new Error('scan pool closed'));
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const slot = this.pick();
     const worker = this.started(slot);
     clearTimeout(slot.idleTimer);
+    // A worker that compiled these patterns for an earlier walk still has them.
+    if (req.op === 'walk' && touchKey(slot.ignoreKeys, req.ignoreKey)) req = { ...req, ignore: undefined };
     // A worker with work keeps the process alive until it answers; an idle one does not.
     if (slot.busy++ === 0) worker.ref();
     return new Promise((resolve, reject) => {
-      this.pending.set(req.id, { ...p, resolve, reject, slot });
+      const entry: Pending & { slot: Slot } = { ...p, resolve, reject, slot };
+      const onAbort = () => {
+        Atomics.store(req.cancel, 0, 1);
+        entry.abandoned = true;
+        reject(signal!.reason);
+      };
+      if (signal) {
+        signal.addEventListener('abort', onAbort, { once: true });
+        const done = () => signal.removeEventListener('abort', onAbort);
+        entry.resolve = (v) => (done(), resolve(v));
+        entry.reject = (e) => (done(), reject(e));
+      }
+      this.pending.set(req.id, entry);
       worker.postMessage(req);
     });
   }
@@ -117,9 +144,15 @@ export class ScanPool {
   private onMessage(m: WorkerReply): void {
     const p = this.pending.get(m.id);
     if (!p) return;
-    if (m.op === 'entries') return p.onEntries?.(m.entries, m.errors);
+    if (m.op === 'entries' || m.op === 'progress') {
+      if (p.abandoned) return;
+      if (m.op === 'entries') p.onEntries?.(m.entries, m.errors);
+      else p.onProgress?.(m.bytes);
+      return;
+    }
     this.pending.delete(m.id);
     if (--p.slot.busy === 0) this.idle(p.slot);
+    if (p.abandoned) return;
     if (m.op === 'walked') p.resolve(undefined);
     else if (m.op === 'hashed') p.resolve(m.results);
     else p.reject(new Error(m.error));
@@ -134,14 +167,17 @@ export class ScanPool {
     slot.busy = 0;
   }
 
-  /** Walks `sub` of `root` (all of it for ""), streaming entries as they are found. */
-  async walk(req: WalkRequest, onEntries: (entries: WalkEntry[], errors: WalkError[]) => void): Promise<void> {
-    await this.send({ op: 'walk', id: this.nextId++, ...req }, { onEntries, resolve: () => undefined, reject: () => undefined });
+  /** Walks `sub` of `root` (all of it for ""), streaming entries as they are found; `signal` stops it. */
+  async walk(req: WalkRequest, onEntries: (entries: WalkEntry[], errors: WalkError[]) => void, signal?: AbortSignal): Promise<void> {
+    await this.send({ op: 'walk', id: this.nextId++, cancel: cancelFlag(), ...req }, { onEntries }, signal);
   }
 
-  /** Hashes files of `root` in blocks of the requested sizes. */
-  async hash(root: string, files: HashRequestFile[]): Promise<HashResult[]> {
-    return (await this.send({ op: 'hash', id: this.nextId++, root, files }, { resolve: () => undefined, reject: () => undefined }))!;
+  /**
+   * Hashes files of `root` in blocks of the requested sizes; `signal` stops it. `onProgress`
+   * hears of hashed bytes every few MiB while it runs (the rest only with the results).
+   */
+  async hash(root: string, files: HashRequestFile[], signal?: AbortSignal, onProgress?: (bytes: number) => void): Promise<HashResult[]> {
+    return (await this.send({ op: 'hash', id: this.nextId++, cancel: cancelFlag(), root, files }, { onProgress }, signal))!;
   }
 
   get size(): number {
@@ -151,6 +187,11 @@ export class ScanPool {
   /** Workers running now. */
   get running(): number {
     return this.slots.filter((s) => s.worker).length;
+  }
+
+  /** Requests not answered yet, abandoned ones included (for tests). */
+  get outstanding(): number {
+    return this.pending.size;
   }
 
   async close(): Promise<void> {
@@ -166,4 +207,8 @@ export class ScanPool {
       }),
     );
   }
+}
+
+function cancelFlag(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4));
 }

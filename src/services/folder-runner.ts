@@ -5,25 +5,28 @@ import type { EventSink } from '../events/types.js';
 import type { IndexStore } from '../index/index-store.js';
 import { scanFolder, type ScanError, type ScanProgress } from '../scanner/scan.js';
 import { ignoresChanged, loadIgnores, type LoadedIgnores } from '../scanner/ignore-file.js';
-import type { Pattern } from '../scanner/ignore-pattern.js';
 import type { ScanPool } from '../scanner/worker-pool.js';
+import { background } from '../shared/background.js';
 import type { Clock, Timer } from '../shared/clock.js';
 import { AppError, messageOf } from '../shared/errors.js';
 import { Flag } from '../shared/file-info.js';
 import type { Logger } from '../shared/logger.js';
 import { expandTilde } from '../shared/paths.js';
 import { releaseMemory } from '../shared/memory.js';
+import { mapLimit } from '../shared/map-limit.js';
 import { emitBatchEvents } from './folder-events.js';
+import { FolderQueue } from './folder-queue.js';
+import { FolderStateTracker, type FolderState } from './folder-state.js';
 import { FolderWatch } from './folder-watch.js';
 import { revertReceiveOnly } from './receive-only-revert.js';
 import { overrideSendOnly } from './send-only-override.js';
-import { IgnoreMatcher } from '../scanner/ignore-pattern.js';
-import { createVersioner } from '../versioner/create.js';
+import { checkVersioning, createVersioner } from '../versioner/create.js';
+import type { Forbidden } from '../versioner/guard.js';
 import type { Versioner } from '../versioner/versioner.js';
 import type { FileInfo } from '../shared/file-info.js';
 import type { Semaphore } from './semaphore.js';
 
-export type FolderState = 'idle' | 'scan-waiting' | 'scanning' | 'clean-waiting' | 'cleaning' | 'error';
+export type { FolderState };
 
 export const MARKER_MISSING = 'folder marker missing (this indicates potential data loss, search docs/forum to get information about how to proceed)';
 
@@ -36,6 +39,8 @@ export interface RunnerDeps {
   shortId: string;
   limiter: Semaphore;
   keepTemporariesH: () => number;
+  /** Where this folder's versions store may not be (the home, the other folders). */
+  forbidden: Forbidden;
   /** Called whenever the folder's summary may have changed. */
   dirty(folder: string): void;
   /** Called after each scan with the bytes it hashed (for the metrics). */
@@ -47,36 +52,36 @@ const HEALTH_RETRY_FIRST_MS = 1000;
 const HEALTH_RETRY_MAX_MS = 60_000;
 /** Rescan interval while the watch has failed: changes must still be found within a minute. */
 const WATCHLESS_RESCAN_S = 60;
+/** Restores of different files within one request may overlap. */
+const RESTORE_CONCURRENCY = 8;
 
 /**
- * One configured, unpaused folder: its state machine, its scans (one at a time, later requests
- * queued behind the running one), its watch, its periodic rescans and the events they produce.
+ * One configured, unpaused folder. Everything that reads or changes its files — scans, reverts,
+ * overrides, version restores, cleanups — is a job on its one queue, and moves through its one
+ * state tracker. Stopping (pause, removal, shutdown) aborts the running job within a block's
+ * hashing time and refuses the queued ones.
  */
 export class FolderRunner {
-  state: FolderState = 'idle';
-  stateChangedMs: number;
-  error = '';
   scanErrors: ScanError[] = [];
   readonly progress: ScanProgress = { toHash: 0, hashed: 0, walkDone: false };
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly tracker: FolderStateTracker;
+  private readonly queue = new FolderQueue();
   private timer?: Timer;
   private progressTimer?: Timer;
-  private stopped = false;
-  private readonly abort = new AbortController();
-  private firstStateChange = true;
   private ignores?: LoadedIgnores;
   private healthRetryMs = HEALTH_RETRY_FIRST_MS;
   private readonly watch?: FolderWatch;
-  /** Undefined when versioning is off (or its type does not exist: then `versionerError` says so). */
+  /** Undefined when versioning is off (or cannot be used: then `versionerError` says why). */
   readonly versioner?: Versioner;
   private versionerError = '';
+  private versioningChecked = false;
   private cleanupTimer?: Timer;
 
   constructor(
     readonly cfg: Readonly<FolderConfiguration>,
     private readonly d: RunnerDeps,
   ) {
-    this.stateChangedMs = Math.floor(d.clock.nowMs() / 1000) * 1000;
+    this.tracker = new FolderStateTracker({ folder: cfg.id, events: d.events, clock: d.clock, changed: () => d.dirty(cfg.id) });
     try {
       this.versioner = createVersioner(cfg.versioning, { root: this.root, nowMs: () => d.clock.nowMs(), log: (m) => d.log.info(`folder ${cfg.id}: ${m}`) });
     } catch (err) {
@@ -89,11 +94,21 @@ export class FolderRunner {
         clock: d.clock,
         log: d.log,
         events: d.events,
-        ignores: () => this.currentIgnores(),
+        ignores: () => this.ignores,
         scan: (subs) => this.scan(subs),
         changed: () => d.dirty(cfg.id),
       });
     }
+  }
+
+  get state(): FolderState {
+    return this.tracker.state;
+  }
+  get stateChangedMs(): number {
+    return this.tracker.changedMs;
+  }
+  get error(): string {
+    return this.tracker.error;
   }
 
   /** Why watching failed ('' when it did not, or is off). */
@@ -105,25 +120,32 @@ export class FolderRunner {
     return expandTilde(this.cfg.path);
   }
 
+  private get stopped(): boolean {
+    return this.queue.stopped;
+  }
+
   /** Starts the schedule: a first full scan at once (the watch starts once the folder is healthy), then periodic rescans. */
   start(): void {
-    void this.scan([]).catch(() => undefined);
+    this.scanInBackground();
     this.scheduleCleanup();
   }
 
+  /** Aborts what runs, refuses what waits, and resolves once nothing of this folder runs any more. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.abort.abort();
-    if (this.timer) this.d.clock.clearTimeout(this.timer);
-    if (this.progressTimer) this.d.clock.clearTimeout(this.progressTimer);
-    if (this.cleanupTimer) this.d.clock.clearTimeout(this.cleanupTimer);
+    for (const t of [this.timer, this.progressTimer, this.cleanupTimer]) if (t) this.d.clock.clearTimeout(t);
+    const queue = this.queue.stop();
     await this.watch?.stop();
-    await this.queue.catch(() => undefined);
+    await queue;
   }
 
   /** Delays the next periodic scan to `seconds` from now (POST /rest/db/scan?next=). */
   scheduleNext(seconds: number): void {
     this.setTimer(seconds * 1000);
+  }
+
+  /** A full scan nobody waits for (periodic, retry, first): its failure is the folder's state, not a caller's. */
+  private scanInBackground(): void {
+    background(this.scan([]), (m) => this.d.log.debug(`folder ${this.cfg.id}: ${m}`), 'background scan');
   }
 
   /** The next periodic scan: rescanIntervalS (a minute at most while the watch is failing), with Syncthing's ±25 % jitter. */
@@ -151,7 +173,7 @@ export class FolderRunner {
   private setTimer(ms: number): void {
     if (this.stopped) return;
     if (this.timer) this.d.clock.clearTimeout(this.timer);
-    this.timer = this.d.clock.setTimeout(() => void this.scan([]).catch(() => undefined), ms);
+    this.timer = this.d.clock.setTimeout(() => this.scanInBackground(), ms);
     (this.timer as { unref?: () => void }).unref?.();
   }
 
@@ -160,14 +182,7 @@ export class FolderRunner {
    * `signal` stops it early (what is committed stays; the next scan finishes the job).
    */
   scan(subs: string[], signal?: AbortSignal): Promise<void> {
-    return this.enqueue(() => this.runScan(subs, signal));
-  }
-
-  /** Runs `job` after everything queued before it: scans, reverts, overrides and cleanups never overlap. */
-  private enqueue<T>(job: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(job);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run((s) => this.runScan(subs, s, signal), signal);
   }
 
   /** The versioner cleanup every cleanupIntervalS (0 = never), in states clean-waiting → cleaning. */
@@ -175,24 +190,24 @@ export class FolderRunner {
     const s = this.cfg.versioning.cleanupIntervalS;
     if (!this.versioner || s <= 0 || this.stopped) return;
     this.cleanupTimer = this.d.clock.setTimeout(() => {
-      void this.enqueue(() => this.runCleanup()).finally(() => this.scheduleCleanup());
+      const run = this.queue.run((signal) => this.runCleanup(signal)).finally(() => this.scheduleCleanup());
+      background(run, (m) => this.d.log.warn(`folder ${this.cfg.id}: ${m}`), 'cleaning versions');
     }, s * 1000);
     (this.cleanupTimer as { unref?: () => void }).unref?.();
   }
 
-  private async runCleanup(): Promise<void> {
+  private async runCleanup(signal: AbortSignal): Promise<void> {
     // A folder in error may be an unmounted disk: its versions are not ours to judge.
-    if (this.stopped || !this.versioner || this.state === 'error') return;
-    this.setState('clean-waiting');
-    const release = await this.d.limiter.acquire();
+    if (!this.versioner || this.versionerError || !this.versioningChecked || this.state === 'error') return;
+    this.tracker.set('clean-waiting');
+    let release: (() => void) | undefined;
     try {
-      this.setState('cleaning');
-      await this.versioner.clean(this.abort.signal);
-    } catch (err) {
-      if (!this.stopped) this.d.log.warn(`folder ${this.cfg.id}: cleaning versions: ${messageOf(err)}`);
+      release = await this.d.limiter.acquire(signal);
+      this.tracker.set('cleaning');
+      await this.versioner.clean(signal);
     } finally {
-      release();
-      if (!this.stopped) this.setState('idle');
+      release?.();
+      if (!this.stopped) this.tracker.settle();
     }
   }
 
@@ -206,68 +221,83 @@ export class FolderRunner {
   /** POST /rest/db/revert: undoes the receive-only changes (receive-only and receive-encrypted folders; nothing otherwise). */
   revert(signal?: AbortSignal): Promise<void> {
     if (this.cfg.type !== 'receiveonly' && this.cfg.type !== 'receiveencrypted') return Promise.resolve();
-    return this.enqueue(() =>
-      this.exclusive(async () => {
-        const ignores = this.currentIgnores();
-        await revertReceiveOnly({
-          index: this.d.index,
-          folder: this.cfg.id,
-          root: this.root,
-          versioner: this.cfg.type === 'receiveonly' ? this.versioner : undefined,
-          ignores: ignores && !ignores.error ? new IgnoreMatcher(ignores.patterns) : undefined,
-          shortId: this.d.shortId,
-          nowMs: () => this.d.clock.nowMs(),
-          commit: (files) => this.commitLocal(files),
-          log: (m) => this.d.log.warn(`folder ${this.cfg.id}: ${m}`),
-          signal,
-        });
-      }),
+    return this.queue.run(
+      (s) =>
+        this.exclusive(async () => {
+          const ignores = await this.refreshIgnores();
+          await revertReceiveOnly({
+            index: this.d.index,
+            folder: this.cfg.id,
+            root: this.root,
+            versioner: this.cfg.type === 'receiveonly' ? this.versioner : undefined,
+            ignores: ignores && !ignores.error ? ignores.matcher : undefined,
+            shortId: this.d.shortId,
+            nowMs: () => this.d.clock.nowMs(),
+            commit: (files) => this.commitLocal(files),
+            log: (m) => this.d.log.warn(`folder ${this.cfg.id}: ${m}`),
+            signal: s,
+          });
+        }),
+      signal,
     );
   }
 
   /** POST /rest/db/override: our copy of every needed file wins (send-only folders; nothing otherwise). */
   override(signal?: AbortSignal): Promise<void> {
     if (this.cfg.type !== 'sendonly') return Promise.resolve();
-    return this.enqueue(() =>
-      this.exclusive(async () => {
-        overrideSendOnly({
-          index: this.d.index,
-          folder: this.cfg.id,
-          shortId: this.d.shortId,
-          nowS: () => Math.floor(this.d.clock.nowMs() / 1000),
-          commit: (files) => this.commitLocal(files),
-          signal,
-        });
-      }),
+    return this.queue.run(
+      (s) =>
+        this.exclusive(async () => {
+          overrideSendOnly({
+            index: this.d.index,
+            folder: this.cfg.id,
+            shortId: this.d.shortId,
+            nowS: () => Math.floor(this.d.clock.nowMs() / 1000),
+            commit: (files) => this.commitLocal(files),
+            signal: s,
+          });
+        }),
+      signal,
     );
   }
 
-  /** Revert and override show as `scanning` while they run, as in Syncthing; not while the folder is in error. */
-  private async exclusive(work: () => Promise<void>): Promise<void> {
-    if (this.stopped || this.state === 'error') return;
-    this.setState('scanning');
-    try {
-      await work();
-    } catch (err) {
-      this.d.log.warn(`folder ${this.cfg.id}: ${messageOf(err)}`);
-    } finally {
-      if (!this.stopped) this.setState('idle');
-    }
+  /**
+   * POST /rest/folder/versions: each (clean, distinct) path back to its version made at the
+   * given time, as one job: no scan, revert or other restore touches the folder meanwhile, and the
+   * restored paths are rescanned before the next job. Returns the failures by path.
+   */
+  restore(wanted: Map<string, number>, restoreOne: (rel: string, atMs: number) => Promise<void>, signal?: AbortSignal): Promise<Map<string, string>> {
+    return this.queue.run(async (s) => {
+      const failed = new Map<string, string>();
+      const restored: string[] = [];
+      await mapLimit([...wanted], RESTORE_CONCURRENCY, async ([name, atMs]) => {
+        if (s.aborted) return void failed.set(name, 'not restored: job stopped');
+        try {
+          await restoreOne(name, atMs);
+          restored.push(name);
+        } catch (err) {
+          failed.set(name, messageOf(err));
+        }
+      });
+      if (restored.length > 0 && !s.aborted) {
+        await this.runScan(restored, s).catch((err: unknown) => this.d.log.warn(`folder ${this.cfg.id}: rescanning restored files: ${messageOf(err)}`));
+      }
+      return failed;
+    }, signal);
   }
 
-  private setState(to: FolderState, error = ''): void {
-    if (to === this.state && error === this.error) return;
-    const nowMs = this.d.clock.nowMs();
-    const data: Record<string, unknown> = { folder: this.cfg.id, from: this.state, to };
-    // Syncthing measures from the second-truncated time of the previous change.
-    if (!this.firstStateChange) data.duration = (nowMs - this.stateChangedMs) / 1000;
-    if (error) data.error = error;
-    this.firstStateChange = false;
-    this.state = to;
-    this.error = error;
-    this.stateChangedMs = Math.floor(nowMs / 1000) * 1000;
-    this.d.events.append('StateChanged', Object.fromEntries(Object.entries(data).sort(([a], [b]) => (a < b ? -1 : 1))));
-    this.d.dirty(this.cfg.id);
+  /**
+   * Revert and override show as `scanning` while they run, as in Syncthing; not while the folder is
+   * in error (where they do nothing). A failure is the caller's, with its kind.
+   */
+  private async exclusive(work: () => Promise<void>): Promise<void> {
+    if (this.state === 'error') return;
+    this.tracker.set('scanning');
+    try {
+      await work();
+    } finally {
+      if (!this.stopped) this.tracker.settle();
+    }
   }
 
   /** Root present and a directory, marker present; a brand-new index creates both. */
@@ -278,6 +308,13 @@ export class FolderRunner {
       await fs.mkdir(root, { recursive: true }).catch(() => undefined);
       if ((this.cfg.markerName || '.stfolder') === '.stfolder') await fs.mkdir(marker).catch(() => undefined);
     }
+    if (!this.versioningChecked && !this.versionerError) {
+      // Settings from before these checks existed are refused here: the folder is in error rather than versioning into user data.
+      await checkVersioning(this.cfg.versioning, root, this.d.forbidden).catch((err: unknown) => {
+        this.versionerError = `versioning: ${messageOf(err)}`;
+      });
+      this.versioningChecked = true;
+    }
     if (this.versionerError) throw new AppError('internal', this.versionerError);
     const st = await fs.stat(root).catch(() => undefined);
     if (!st) throw new AppError('internal', 'folder path missing');
@@ -285,10 +322,15 @@ export class FolderRunner {
     if (!(await fs.stat(marker).catch(() => undefined))) throw new AppError('internal', MARKER_MISSING);
   }
 
-  /** The folder's ignores, read again when .stignore or an included file changed (none for receive-encrypted folders). */
+  /** The folder's ignores as last read (none for receive-encrypted folders); never reads the disk. */
   currentIgnores(): LoadedIgnores | undefined {
+    return this.cfg.type === 'receiveencrypted' ? undefined : this.ignores;
+  }
+
+  /** Reads .stignore again when it (or a file it includes) changed; returns what is current. */
+  async refreshIgnores(): Promise<LoadedIgnores | undefined> {
     if (this.cfg.type === 'receiveencrypted') return undefined;
-    if (ignoresChanged(this.root, this.ignores)) this.ignores = loadIgnores(this.root);
+    if (await ignoresChanged(this.root, this.ignores)) this.ignores = await loadIgnores(this.root);
     return this.ignores;
   }
 
@@ -297,35 +339,35 @@ export class FolderRunner {
     return (this.ignores?.lines ?? []).some((l) => l.trim() !== '' && !l.trim().startsWith('//'));
   }
 
-  private async runScan(subs: string[], stop?: AbortSignal): Promise<void> {
-    if (this.stopped) throw new AppError('internal', 'folder is not running');
-    if (stop?.aborted) throw new AppError('internal', 'scan stopped');
-    let ignore: Pattern[];
-    let ignoresChanged = false;
+  /** One scan, as a job of the queue; `caller` is the signal of whoever asked (a stopped scan is not a folder error). */
+  private async runScan(subs: string[], signal: AbortSignal, caller?: AbortSignal): Promise<void> {
+    let loaded: LoadedIgnores | undefined;
+    let ignoresChangedNow = false;
     try {
       await this.healthCheck();
       const before = this.ignores?.hash;
-      const loaded = this.currentIgnores();
+      loaded = await this.refreshIgnores();
       // A parse error stops the scan: nothing is indexed or deleted because of a broken .stignore.
       if (loaded?.error) throw new AppError('internal', `loading ignores: ${loaded.error}`);
-      ignore = loaded?.patterns ?? [];
-      ignoresChanged = before !== undefined && loaded !== undefined && loaded.hash !== before;
+      ignoresChangedNow = before !== undefined && loaded !== undefined && loaded.hash !== before;
     } catch (err) {
-      this.setState('error', messageOf(err));
+      if (signal.aborted) throw signal.reason;
+      this.tracker.fail(messageOf(err));
       await this.retryLater();
       throw err;
     }
     const recovered = this.state === 'error';
-    if (recovered) this.setState('idle');
-    if (ignoresChanged || recovered) {
+    if (recovered) this.tracker.set('idle');
+    if (ignoresChangedNow || recovered) {
       // Changed ignores change what is indexed (and watched) anywhere; after an error anything may have changed.
       subs = [];
       await this.watch?.restart();
     } else this.watch?.start();
-    this.setState('scan-waiting');
-    const release = await this.d.limiter.acquire();
+    this.tracker.set('scan-waiting');
+    let release: (() => void) | undefined;
     try {
-      this.setState('scanning');
+      release = await this.d.limiter.acquire(signal);
+      this.tracker.set('scanning');
       Object.assign(this.progress, { toHash: 0, hashed: 0, walkDone: false });
       this.startProgress();
       const index = this.d.index;
@@ -341,7 +383,9 @@ export class FolderRunner {
         },
         {
           root: this.root,
-          ignore,
+          ignore: loaded?.patterns ?? [],
+          matcher: loaded?.matcher,
+          ignoreKey: loaded?.hash,
           subs,
           ignorePerms: this.cfg.ignorePerms,
           folderFlags: this.cfg.type === 'receiveonly' || this.cfg.type === 'receiveencrypted' ? Flag.ReceiveOnly : 0,
@@ -350,7 +394,7 @@ export class FolderRunner {
           keepTemporariesH: this.d.keepTemporariesH(),
           shortId: this.d.shortId,
           nowMs: () => this.d.clock.nowMs(),
-          signal: stop ? AbortSignal.any([this.abort.signal, stop]) : this.abort.signal,
+          signal,
           hash: this.cfg.type !== 'receiveencrypted',
           commit: async (batch, dropped) => {
             // The marker is checked again before every write: an unmounted disk must not turn into a mass delete.
@@ -360,32 +404,29 @@ export class FolderRunner {
         },
         this.progress,
       );
-      stop?.throwIfAborted();
       const scanned = subs.length === 0 ? [''] : subs;
       const under = (p: string) => scanned.some((s) => s === '' || p === s || p.startsWith(s + '/'));
       this.scanErrors = [...this.scanErrors.filter((e) => !under(e.path)), ...result.errors].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       index.setLastScan(id, this.d.clock.nowNs());
       if (result.changed > 0) index.collectGarbage();
       this.healthRetryMs = HEALTH_RETRY_FIRST_MS;
-      this.setState('idle');
+      this.tracker.set('idle');
       // A big scan leaves tens of MB of garbage; give it back now rather than whenever V8 next looks.
       if (result.changed > 10_000) setImmediate(releaseMemory);
     } catch (err) {
-      // Stopped on request: not a folder error.
-      if (stop?.aborted && !this.stopped) {
-        this.setState('idle');
-        throw new AppError('internal', 'scan stopped');
+      // Stopped on request (the caller's, or the folder's own stop): not a folder error.
+      if (signal.aborted) {
+        if (!this.stopped) this.tracker.settle();
+        throw caller?.aborted ? new AppError('internal', 'scan stopped') : signal.reason;
       }
       const msg = messageOf(err);
-      if (!this.stopped) {
-        this.setState('error', msg);
-        await this.retryLater();
-      }
+      this.tracker.fail(msg);
+      await this.retryLater();
       throw err instanceof AppError ? err : new AppError('internal', msg, { cause: err });
     } finally {
       this.stopProgress();
       this.d.hashed(this.progress.hashed);
-      release();
+      release?.();
     }
     if (subs.length === 0) this.schedulePeriodic();
   }
@@ -400,7 +441,7 @@ export class FolderRunner {
       // Like Syncthing: only once the total is known and only while something is being hashed.
       if (p.walkDone && p.toHash > 0 && p.hashed < p.toHash) {
         const elapsed = (this.d.clock.nowMs() - startedMs) / 1000;
-        const rate = elapsed >= 5 ? Math.round(p.hashed / elapsed) : 0;
+        const rate = elapsed > 0 ? Math.round(p.hashed / elapsed) : 0;
         this.d.events.append('FolderScanProgress', { current: p.hashed, folder: this.cfg.id, rate, total: p.toHash + 1 });
       }
       this.progressTimer = this.d.clock.setTimeout(tick, ms);

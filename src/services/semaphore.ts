@@ -13,10 +13,29 @@ export class Semaphore {
     }
   }
 
-  /** Resolves with a release function once a slot is ours. */
-  async acquire(): Promise<() => void> {
+  /**
+   * Resolves with a release function once a slot is ours. If `signal` aborts while waiting, the
+   * wait ends at once with the signal's reason and no slot is taken.
+   */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    signal?.throwIfAborted();
     if (this.holders < this.limit) this.holders++;
-    else await new Promise<void>((r) => this.waiters.push(r)); // the releaser hands its slot over
+    else {
+      // The releaser hands its slot over by calling the waiter.
+      await new Promise<void>((resolve, reject) => {
+        const waiter = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(signal!.reason);
+        };
+        this.waiters.push(waiter);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    }
     let released = false;
     return () => {
       if (released) return;
