@@ -49,6 +49,7 @@ export class IndexStore {
       folderGet: prep('SELECT idx FROM folders WHERE folder_id = ?'),
       folderAdd: prep('INSERT INTO folders (folder_id) VALUES (?) RETURNING idx'),
       folderDrop: prep('DELETE FROM folders WHERE folder_id = ?'),
+      folderIds: prep('SELECT folder_id FROM folders ORDER BY folder_id'),
       folderSeq: prep('SELECT sequence FROM folders WHERE idx = ?'),
       folderSetSeq: prep('UPDATE folders SET sequence = ? WHERE idx = ?'),
       folderStats: prep('SELECT last_scan_ns, last_file_name, last_file_at_ns, last_file_deleted FROM folders WHERE idx = ?', true),
@@ -154,7 +155,12 @@ export class IndexStore {
     return idx;
   }
 
-  /** Forgets everything about a folder (its files, counters and statistics). */
+  /** Every folder the index holds anything for. */
+  folderIds(): string[] {
+    return (this.s.folderIds!.all() as { folder_id: string }[]).map((r) => r.folder_id);
+  }
+
+  /** Forgets everything about a folder (its files, counters and statistics), in one transaction. */
   dropFolder(folder: string): void {
     this.s.folderDrop!.run(folder);
     this.folderIdx.delete(folder);

@@ -14,10 +14,11 @@ import type { FileVersion, Versioner } from '../versioner/versioner.js';
 import { Flag, type FileInfo } from '../shared/file-info.js';
 import type { Logger } from '../shared/logger.js';
 import { FolderRunner } from './folder-runner.js';
-import { loadIgnores } from '../scanner/ignore-file.js';
+import { ignoreLimitProblem, loadIgnores } from '../scanner/ignore-file.js';
+import { checkVersioning } from '../versioner/create.js';
+import { background } from '../shared/background.js';
 import { writeFileAtomic } from '../shared/atomic-write.js';
 import { expandTilde } from '../shared/paths.js';
-import { mapLimit } from '../shared/map-limit.js';
 import { emptySummary, folderSummary } from './folder-summary.js';
 import { cleanRelPath } from './rel-path.js';
 import { Semaphore } from './semaphore.js';
@@ -32,6 +33,8 @@ export interface FolderServiceDeps {
   log: Logger;
   myId: string;
   shortId: string;
+  /** Synchro's home (config, keys, index): no versions store may be there. */
+  home: string;
 }
 
 export interface TreeNode {
@@ -67,7 +70,6 @@ export function paging(page: number | undefined, perpage: number | undefined): {
 }
 
 const FOLDER_MISSING = 'no such folder';
-const RESTORE_CONCURRENCY = 8;
 
 /**
  * The folders: one runner per configured, unpaused folder, kept in step with the configuration,
@@ -90,7 +92,18 @@ export class FolderService {
     return n > 0 ? n : n < 0 ? Number.MAX_SAFE_INTEGER : os.availableParallelism();
   }
 
+  /**
+   * Starts a runner per unpaused folder. The index first forgets folders the configuration no
+   * longer has: a crash between saving a removal and dropping its rows must not let a folder
+   * re-added later under the same ID inherit the old records.
+   */
   start(): void {
+    const configured = new Set(this.d.config.current().folders.map((f) => f.id));
+    for (const id of this.d.index.folderIds()) {
+      if (configured.has(id)) continue;
+      this.d.log.info(`dropping the index of folder ${JSON.stringify(id)}, which is no longer configured`);
+      this.d.index.dropFolder(id);
+    }
     for (const f of this.d.config.current().folders) if (!f.paused) this.startRunner(f);
   }
 
@@ -111,6 +124,10 @@ export class FolderService {
       shortId: this.d.shortId,
       limiter: this.limiter,
       keepTemporariesH: () => this.d.config.current().options.keepTemporariesH,
+      forbidden: {
+        home: this.d.home,
+        folders: this.d.config.current().folders.filter((x) => x.id !== f.id).map((x) => ({ id: x.id, root: expandTilde(x.path) })),
+      },
       dirty: (id) => this.pump.dirty(id),
       hashed: (bytes) => void (this.hashedTotal += bytes),
     });
@@ -118,9 +135,29 @@ export class FolderService {
     runner.start();
   }
 
-  /** Starts, stops and restarts runners as folders are added, removed, paused or changed. */
+  /**
+   * Refuses folder settings that would put user files at risk (a versions store over user data,
+   * an external command that runs file names as shell code), then starts, stops and restarts
+   * runners as folders are added, removed, paused or changed. A removed folder's runner is
+   * stopped (aborting its scan) before its index rows go; a folder added under an ID the index
+   * still knows starts from an empty index.
+   */
   subscriber(): ConfigSubscriber {
     return {
+      verify: async (next, prev) => {
+        const roots = next.folders.map((f) => ({ id: f.id, root: expandTilde(f.path) }));
+        const before = new Map(prev.folders.map((f) => [f.id, f]));
+        for (const f of next.folders) {
+          const old = before.get(f.id);
+          // Unchanged settings were accepted before (or predate these checks): the runner reports them.
+          if (old && JSON.stringify(old.versioning) === JSON.stringify(f.versioning) && old.path === f.path) continue;
+          try {
+            await checkVersioning(f.versioning, expandTilde(f.path), { home: this.d.home, folders: roots.filter((r) => r.id !== f.id) });
+          } catch (err) {
+            throw new AppError('invalid', `folder ${JSON.stringify(f.id)}: ${messageOf(err)}`, { cause: err });
+          }
+        }
+      },
       commit: async (next, prev) => {
         if (this.stopped) return;
         this.limiter.setLimit(this.concurrency(next));
@@ -139,7 +176,10 @@ export class FolderService {
         for (const [id, f] of after) {
           const old = before.get(id);
           if (old && JSON.stringify(old) === JSON.stringify(f)) continue;
-          if (!old) await this.writeDefaultIgnores(f, next.defaults.ignores.lines);
+          if (!old) {
+            this.d.index.dropFolder(id);
+            await this.writeDefaultIgnores(f, next.defaults.ignores.lines);
+          }
           if (!f.paused) this.startRunner(f);
         }
       },
@@ -160,29 +200,33 @@ export class FolderService {
   }
 
   /** GET /rest/db/ignores: the lines, the expanded patterns and any error (v2: 200 even for an unknown folder). */
-  ignores(id: string): { ignore: string[] | null; expanded: string[] | null; error: string | null } {
+  async ignores(id: string): Promise<{ ignore: string[] | null; expanded: string[] | null; error: string | null }> {
     const f = this.d.config.current().folders.find((x) => x.id === id);
     if (!f) return { ignore: null, expanded: null, error: `folder ${id} does not exist` };
     if (f.type === 'receiveencrypted') return { ignore: null, expanded: null, error: null };
-    const loaded = this.runners.get(id)?.currentIgnores() ?? loadIgnores(expandTilde(f.path));
-    if (loaded.lines === undefined) return { ignore: null, expanded: null, error: loaded.error ?? null };
+    const r = this.runners.get(id);
+    const loaded = r ? await r.refreshIgnores() : await loadIgnores(expandTilde(f.path));
+    if (!loaded || loaded.lines === undefined) return { ignore: null, expanded: null, error: loaded?.error ?? null };
     return { ignore: loaded.lines, expanded: loaded.patterns.map((p) => p.text), error: loaded.error ?? null };
   }
 
   /**
    * POST /rest/db/ignores: writes .stignore atomically (no lines = no file), then rescans. Invalid
    * patterns are still saved and reported, as Syncthing does; the folder then stays in error.
+   * More lines or bytes than an ignore file may hold are refused and nothing is written.
    */
   async setIgnores(id: string, lines: string[]): Promise<void> {
     const f = this.folderCfg(id);
     if (f.type === 'receiveencrypted') throw new AppError('invalid', 'ignores are not used in receive-encrypted folders');
+    const tooMuch = ignoreLimitProblem(lines);
+    if (tooMuch) throw new AppError('too-large', tooMuch);
     const root = expandTilde(f.path);
     const file = path.join(root, '.stignore');
     await fs.mkdir(root, { recursive: true });
     if (lines.length === 0) await fs.rm(file, { force: true });
     else await writeFileAtomic(file, lines.join('\n') + '\n', 0o644);
     const r = this.runners.get(id);
-    if (r) void r.scan([]).catch(() => undefined);
+    if (r) background(r.scan([]), (m) => this.d.log.debug(`folder ${id}: ${m}`), 'rescan after new ignores');
   }
 
   private folderCfg(id: string): Readonly<FolderConfiguration> {
@@ -418,27 +462,43 @@ export class FolderService {
 
   /**
    * POST /rest/folder/versions: restores each path to the version made at the given time (ms).
-   * Returns the failures by path; a path that fails is left as it was. The restored paths are
-   * rescanned afterwards.
+   * Returns the failures by path; a path that fails is left as it was. Names are made clean and
+   * canonical first, so `doc.txt` and `./doc.txt` are one file: the first one asked for is
+   * restored, a second naming the same file fails as a duplicate. The restores run as one job of
+   * the folder's queue, and the restored paths are rescanned in it.
    */
   async restoreVersions(id: string, wanted: Map<string, number>, signal?: AbortSignal): Promise<Map<string, string>> {
     const v = this.versioner(id);
+    const r = this.runners.get(id)!;
     const failed = new Map<string, string>();
-    const restored: string[] = [];
-    // Paths are distinct (keys of one object), so restores of different files may overlap.
-    await mapLimit([...wanted], RESTORE_CONCURRENCY, async ([name, atMs]) => {
-      if (signal?.aborted) return void failed.set(name, 'not restored: job stopped');
+    const byClean = new Map<string, { name: string; atMs: number }>();
+    for (const [name, atMs] of wanted) {
+      let clean: string;
       try {
-        const clean = cleanRelPath(name, 'file');
+        clean = cleanRelPath(name, 'file');
         if (clean === '') throw new AppError('invalid', 'invalid file: empty path');
-        await v.restore(clean, atMs);
-        restored.push(clean);
       } catch (err) {
         failed.set(name, `${v.type} versioner: restore: ${messageOf(err)}`);
+        continue;
       }
-    });
-    const r = this.runners.get(id);
-    if (r && restored.length > 0) void r.scan(restored).catch(() => undefined);
+      const first = byClean.get(clean);
+      if (first) failed.set(name, `${v.type} versioner: restore: ${JSON.stringify(name)} names the same file as ${JSON.stringify(first.name)}`);
+      else byClean.set(clean, { name, atMs });
+    }
+    const jobs = new Map([...byClean].map(([clean, w]) => [clean, w.atMs]));
+    const names = new Map([...byClean].map(([clean, w]) => [clean, w.name]));
+    const failures = await r.restore(
+      jobs,
+      async (clean, atMs) => {
+        try {
+          await v.restore(clean, atMs);
+        } catch (err) {
+          throw new AppError(err instanceof AppError ? err.kind : 'internal', `${v.type} versioner: restore: ${messageOf(err)}`, { cause: err });
+        }
+      },
+      signal,
+    );
+    for (const [clean, msg] of failures) failed.set(names.get(clean)!, msg);
     return failed;
   }
 

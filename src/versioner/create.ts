@@ -2,6 +2,7 @@ import path from 'node:path';
 import { AppError } from '../shared/errors.js';
 import { expandTilde } from '../shared/paths.js';
 import { externalVersioner } from './external.js';
+import { checkExternalCommand, checkStorePlacement, type Forbidden } from './guard.js';
 import { simpleVersioner } from './simple.js';
 import { staggeredVersioner } from './staggered.js';
 import { trashcanVersioner } from './trashcan.js';
@@ -28,6 +29,16 @@ export function versionsRoot(root: string, fsPath: string): string {
   if (fsPath === '') return path.join(root, '.stversions');
   const p = expandTilde(fsPath);
   return path.isAbsolute(p) ? p : path.join(root, p);
+}
+
+/**
+ * Refuses versioning settings that would put user files at risk (see guard.ts): a store over the
+ * folder, another folder or the home; an external command that runs file names as code.
+ */
+export async function checkVersioning(v: VersioningSettings, root: string, forbidden: Forbidden = {}): Promise<void> {
+  if (v.type === '') return;
+  if (v.type === 'external') return checkExternalCommand(v.params.command ?? '');
+  if (['trashcan', 'simple', 'staggered'].includes(v.type)) await checkStorePlacement(root, versionsRoot(root, v.fsPath), forbidden);
 }
 
 /** The folder's versioner; undefined when versioning is off; an error for a type that does not exist. */

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { parseDeviceId } from '../../shared/device-id.js';
+import { background } from '../../shared/background.js';
 import { isKind } from '../../shared/errors.js';
 import { formatTimeNs, formatTimeSeconds, ZERO_TIME } from '../../shared/time-format.js';
 import type { HttpDeps } from '../deps.js';
@@ -147,12 +148,12 @@ export function dbRoutes(d: HttpDeps): Route[] {
         handler: (ctx) => {
           const id = folder(ctx);
           if (asyncRequested(ctx)) return sendJson(ctx, { jobid: d.jobs.start(`db/${what}`, ({ signal }) => f[what](id, signal)) });
-          void f[what](id).catch(() => undefined);
+          background(f[what](id), (m) => d.log.warn(m), `${what} of folder ${id}`);
           sendEmpty(ctx);
         },
       }),
     ),
-    { method: 'GET', path: '/rest/db/ignores', handler: (ctx) => sendJson(ctx, sortedIgnores(f.ignores(folder(ctx)))) },
+    { method: 'GET', path: '/rest/db/ignores', handler: async (ctx) => sendJson(ctx, sortedIgnores(await f.ignores(folder(ctx)))) },
     {
       method: 'POST',
       path: '/rest/db/ignores',
@@ -163,9 +164,11 @@ export function dbRoutes(d: HttpDeps): Route[] {
         try {
           await f.setIgnores(folder(ctx), lines);
         } catch (err) {
+          // Too many lines is the request's fault (413, nothing written); anything else is Syncthing's 500.
+          if (isKind(err, 'too-large')) throw err;
           throw new HttpError(500, (err as Error).message);
         }
-        sendJson(ctx, sortedIgnores(f.ignores(folder(ctx))));
+        sendJson(ctx, sortedIgnores(await f.ignores(folder(ctx))));
       },
     },
     { method: 'GET', path: '/rest/folder/errors', handler: errorsPage },
