@@ -12,7 +12,8 @@ import { prepareConfig } from './config/prepare.js';
 import { parseConfigXml, type XmlExtras } from './config/xml.js';
 import type { Configuration, GuiConfiguration } from './config/types.js';
 import { EventLog } from './events/event-log.js';
-import { HttpServer } from './http/server.js';
+import { HttpServer, type HttpServerOptions } from './http/server.js';
+import { LoginGuard } from './http/login-guard.js';
 import { IndexStore } from './index/index-store.js';
 import { ScanPool } from './scanner/worker-pool.js';
 import { FolderService } from './services/folder-service.js';
@@ -53,6 +54,8 @@ export interface AppOptions {
   jobExpireMs?: number;
   /** Called after POST /rest/system/shutdown has been answered and the app has stopped. */
   onShutdown?: () => void;
+  /** Connection timeouts and the anonymous-connection cap of the GUI/API listener (tests lower them). */
+  httpLimits?: Pick<HttpServerOptions, 'timeouts' | 'maxUntrusted'>;
 }
 
 /** Creates the home directory and proves it writable, with a message a user can act on. */
@@ -94,7 +97,10 @@ class Tokens {
   gui: () => Readonly<GuiConfiguration> = () => ({ sessionCookieDurationS: 604800 }) as GuiConfiguration;
   readonly sessions: TokenStore;
   readonly csrfTokens: TokenStore;
+  /** Login back-off outlives a restart too: restarting must not reset a guesser's wait. */
+  readonly logins: LoginGuard;
   constructor(clock: Clock) {
+    this.logins = new LoginGuard({ clock });
     this.sessions = new TokenStore({
       clock,
       max: 25,
@@ -160,7 +166,7 @@ class Instance {
     config.subscribe(restartRequiredTracker());
 
     tokens.gui = () => config.current().gui;
-    const { sessions, csrfTokens } = tokens;
+    const { sessions, csrfTokens, logins } = tokens;
 
     const jobs = new JobRegistry({ clock, expireMs: opts.jobExpireMs ?? 60_000 });
     let http: HttpServer | undefined;
@@ -190,10 +196,11 @@ class Instance {
         sessions,
         csrfTokens,
         verifyPassword,
+        logins,
         guiDir: paths.guiDir,
         lifecycle,
       },
-      { addressOverride: opts.guiAddress, startedMs, tls, baseUrl },
+      { addressOverride: opts.guiAddress, startedMs, tls, baseUrl, ...opts.httpLimits },
     );
     config.subscribe(http.subscriber());
     await http.listen();

@@ -3,7 +3,7 @@ import type { EventSink } from '../events/types.js';
 import { AppError } from '../shared/errors.js';
 import { writeFileAtomic } from '../shared/atomic-write.js';
 import { prepareConfig } from './prepare.js';
-import { serializeConfigXml, type XmlExtras } from './xml.js';
+import { serializeConfigXml, xmlTextProblem, type XmlExtras } from './xml.js';
 import type { Configuration } from './types.js';
 
 /** Something that reacts to a new configuration (folder runners, the GUI listener, event emitters). */
@@ -96,6 +96,9 @@ export class ConfigStore {
     const draft = structuredClone(prev) as Configuration;
     await edit(draft);
     prepareConfig(draft, this.deps.myId, this.deps.hostname);
+    // What config.xml cannot hold is refused rather than written into a file no XML reader takes.
+    const bad = xmlTextProblem(draft);
+    if (bad) throw new AppError('invalid', `${bad.path}: contains ${bad.char}, which a configuration file cannot hold`);
     if (draft.gui.password !== prev.gui.password && !this.deps.isPasswordHash(draft.gui.password)) {
       draft.gui.password = await this.deps.hashPassword(draft.gui.password);
     }

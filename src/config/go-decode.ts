@@ -56,8 +56,20 @@ function mismatch(value: unknown, goType: string, where: { struct: string; path:
   return new AppError('invalid', `json: cannot unmarshal ${what} into ${target} of type ${goType}`);
 }
 
+/** Each schema's fields by exact and by lower-case name, built once: an object with 300,000 keys must not cost 300,000 × fields. */
+const lookups = new WeakMap<StructSchema, { exact: Map<string, Field>; folded: Map<string, Field> }>();
+
 function findField(schema: StructSchema, key: string): Field | undefined {
-  return schema.fields.find((f) => f.name === key) ?? schema.fields.find((f) => f.name.toLowerCase() === key.toLowerCase());
+  let l = lookups.get(schema);
+  if (!l) {
+    l = { exact: new Map(), folded: new Map() };
+    for (const f of schema.fields) {
+      l.exact.set(f.name, f);
+      if (!l.folded.has(f.name.toLowerCase())) l.folded.set(f.name.toLowerCase(), f);
+    }
+    lookups.set(schema, l);
+  }
+  return l.exact.get(key) ?? l.folded.get(key.toLowerCase());
 }
 
 /** Decodes `json` into `target` (mutated) as a value of `schema`. */

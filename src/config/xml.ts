@@ -32,8 +32,44 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   trimValues: false,
   processEntities: true,
-  htmlEntities: false,
+  // Numeric character references (&#xD; and the like, which we write for CR, and Go writes for
+  // CR, LF and TAB in attributes) are decoded only in this mode.
+  htmlEntities: true,
 });
+
+/**
+ * Escapes text for XML so that it reads back exactly: the five markup characters, CR always (a
+ * parser turns a raw CR LF into LF), and in attributes also LF and TAB (which attribute-value
+ * normalisation would turn into spaces). Go's encoding/xml escapes the same way.
+ */
+function escapeXml(value: unknown, attribute: boolean): string {
+  return String(value).replace(attribute ? /[&<>"'\r\n\t]/g : /[&<>"'\r]/g, (c) => ESCAPES[c]!);
+}
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#xD;', '\n': '&#xA;', '\t': '&#x9;' };
+
+/** Characters XML 1.0 cannot hold at all: C0 controls but TAB, LF and CR; U+FFFE, U+FFFF; unpaired surrogates. */
+const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/u;
+
+/**
+ * The first string in `value` (a configuration, or any part of one) that config.xml could not
+ * hold, as a path to it and the offending character; undefined when everything can be written.
+ */
+export function xmlTextProblem(value: unknown, at = ''): { path: string; char: string } | undefined {
+  if (typeof value === 'string') {
+    const m = NOT_XML.exec(value);
+    return m ? { path: at, char: `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` } : undefined;
+  }
+  if (!value || typeof value !== 'object') return undefined;
+  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+  for (const [k, v] of entries) {
+    const keyProblem = !Array.isArray(value) ? xmlTextProblem(k, at) : undefined;
+    if (keyProblem) return { ...keyProblem, path: `${at ? at + '.' : ''}${JSON.stringify(k)} (a key)` };
+    const name = Array.isArray(value) ? `${at}[${k}]` : at ? `${at}.${k}` : k;
+    const p = xmlTextProblem(v, name);
+    if (p) return p;
+  }
+  return undefined;
+}
 
 const builder = new XMLBuilder({
   preserveOrder: true,
@@ -42,7 +78,9 @@ const builder = new XMLBuilder({
   format: true,
   indentBy: '    ',
   suppressEmptyNode: false,
-  processEntities: true,
+  processEntities: false,
+  tagValueProcessor: (_name: string, value: unknown) => escapeXml(value, false),
+  attributeValueProcessor: (_name: string, value: unknown) => escapeXml(value, true),
 });
 
 const tagOf = (n: XmlNode): string | undefined => Object.keys(n).find((k) => k !== ATTRS);

@@ -18,6 +18,36 @@ export interface EventLogOptions {
   clock: Clock;
   /** Most `events=` masks kept besides the default and disk streams; the least recently used goes first. */
   maxMasks?: number;
+  /** Most bytes of event data held by all rings together (default 32 MiB); the oldest events go first. */
+  maxBytes?: number;
+}
+
+/** Default byte budget of the whole log: with 1 MiB folder labels, 300 config edits once held 475 MiB. */
+export const MAX_EVENT_BYTES = 32 << 20;
+
+/**
+ * About how many bytes a value's JSON takes (strings by length, numbers as 8): cheap, bigint-safe,
+ * and close enough to bound memory by.
+ */
+export function approxBytes(value: unknown): number {
+  let n = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') n += v.length + 2;
+    else if (v === null || typeof v !== 'object') n += 8;
+    else if (Array.isArray(v)) {
+      n += 2 + v.length;
+      for (const x of v) stack.push(x);
+    } else if (ArrayBuffer.isView(v)) n += v.byteLength * 2;
+    else {
+      for (const [k, x] of Object.entries(v)) {
+        n += k.length + 4;
+        stack.push(x);
+      }
+    }
+  }
+  return n;
 }
 
 /**
@@ -34,21 +64,70 @@ export class EventLog implements EventSink {
   /** Live listeners (event streams) grouped by mask, so one event is matched once per mask, not per listener. */
   private readonly listeners = new Map<EventMask, Set<EventListener>>();
   private readonly maxMasks: number;
+  private readonly maxBytes: number;
   private readonly clock: Clock;
+  /** How many rings hold each event; an event's bytes count while at least one does. */
+  private readonly holders = new Map<LoggedEvent, number>();
+  private held = 0;
 
   constructor(opts: EventLogOptions) {
     this.clock = opts.clock;
     this.maxMasks = opts.maxMasks ?? 64;
+    this.maxBytes = opts.maxBytes ?? MAX_EVENT_BYTES;
     this.builtIn = [new Subscription(DEFAULT_EVENTS), new Subscription(DISK_EVENTS)];
   }
 
   append(type: EventType, data: unknown): LoggedEvent {
-    const event: LoggedEvent = { globalID: ++this.globalId, timeNs: this.clock.nowNs(), type, data };
+    const event: LoggedEvent = { globalID: ++this.globalId, timeNs: this.clock.nowNs(), type, data, bytes: approxBytes(data) + 64 };
     const bit = maskOf(type);
-    for (const s of this.builtIn) if (s.mask & bit) s.push(event);
-    for (const s of this.custom.values()) if (s.mask & bit) s.push(event);
+    let holders = 0;
+    for (const s of this.rings()) {
+      if (!(s.mask & bit)) continue;
+      holders++;
+      const dropped = s.push(event);
+      if (dropped) this.release(dropped);
+    }
+    if (holders > 0) {
+      this.holders.set(event, holders);
+      this.held += event.bytes;
+    }
     for (const [mask, group] of this.listeners) if (mask & bit) for (const fn of group) fn(event);
+    this.trim(event);
     return event;
+  }
+
+  /** Bytes of event data the rings hold now (at most maxBytes, or the newest event alone when it is bigger). */
+  get heldBytes(): number {
+    return this.held;
+  }
+
+  private *rings(): Iterable<Subscription> {
+    yield* this.builtIn;
+    yield* this.custom.values();
+  }
+
+  private release(e: LoggedEvent): void {
+    const n = (this.holders.get(e) ?? 1) - 1;
+    if (n > 0) return void this.holders.set(e, n);
+    this.holders.delete(e);
+    this.held -= e.bytes;
+  }
+
+  /**
+   * Drops the oldest held events until the log is within its byte budget. The oldest event held
+   * anywhere is at the head of every ring that holds it, so dropping it is popping those heads.
+   * The newest event always stays: it was just handed to the waiting pollers and streams.
+   */
+  private trim(newest: LoggedEvent): void {
+    while (this.held > this.maxBytes) {
+      let oldest: LoggedEvent | undefined;
+      for (const s of this.rings()) {
+        const h = s.oldest?.event;
+        if (h && (!oldest || h.globalID < oldest.globalID)) oldest = h;
+      }
+      if (!oldest || oldest === newest) return;
+      for (const s of this.rings()) if (s.oldest?.event === oldest) this.release(s.dropOldest()!);
+    }
   }
 
   /**
@@ -110,7 +189,9 @@ export class EventLog implements EventSink {
     this.custom.set(mask, s);
     if (this.custom.size > this.maxMasks) {
       const oldest = this.custom.keys().next().value as EventMask;
+      const gone = this.custom.get(oldest)!;
       this.custom.delete(oldest);
+      for (let e = gone.dropOldest(); e; e = gone.dropOldest()) this.release(e);
     }
     return s;
   }

@@ -7,34 +7,48 @@ export const BUFFER_SIZE = 1000;
 type Waiter = { since: number; wake: () => void };
 
 /**
- * One mask's numbered stream: a ring of the last BUFFER_SIZE events and the polls parked on it.
+ * One mask's numbered stream: a ring of the last BUFFER_SIZE events (fewer when the log trims it
+ * to stay within its byte budget) and the polls parked on it.
  * Reading never consumes, so any number of pollers read the same ring independently.
  * Ids in the ring are consecutive, so finding where `since` starts is arithmetic, not a search:
  * ten thousand pollers woken by one event each pay for the events they get, not for the ring.
  */
 export class Subscription {
-  private ring: NumberedEvent[] = [];
-  private head = 0; // index of the oldest entry once the ring is full
+  private readonly buf: (NumberedEvent | undefined)[] = new Array<NumberedEvent | undefined>(BUFFER_SIZE);
+  private head = 0; // index of the oldest entry
+  private size = 0;
   private waiters = new Set<Waiter>();
   lastId = 0;
 
   constructor(readonly mask: EventMask) {}
 
-  push(event: LoggedEvent): void {
+  /** Adds an event; returns the one that fell out of a full ring, if any. */
+  push(event: LoggedEvent): LoggedEvent | undefined {
     const entry: NumberedEvent = { id: ++this.lastId, event };
-    if (this.ring.length < BUFFER_SIZE) this.ring.push(entry);
-    else {
-      this.ring[this.head] = entry;
-      this.head = (this.head + 1) % BUFFER_SIZE;
+    let dropped: LoggedEvent | undefined;
+    if (this.size === BUFFER_SIZE) dropped = this.dropOldest();
+    this.buf[(this.head + this.size) % BUFFER_SIZE] = entry;
+    this.size++;
+    if (this.waiters.size > 0) {
+      // Wake in one pass; a waiter with a future `since` keeps waiting.
+      for (const w of this.waiters) if (this.lastId > w.since) w.wake();
     }
-    if (this.waiters.size === 0) return;
-    // Wake in one pass; a waiter with a future `since` keeps waiting.
-    for (const w of this.waiters) if (this.lastId > w.since) w.wake();
+    return dropped;
+  }
+
+  /** Removes the oldest event (the log does, to keep its bytes bounded); ids stay as they were. */
+  dropOldest(): LoggedEvent | undefined {
+    if (this.size === 0) return undefined;
+    const e = this.buf[this.head]!.event;
+    this.buf[this.head] = undefined;
+    this.head = (this.head + 1) % BUFFER_SIZE;
+    this.size--;
+    return e;
   }
 
   /** Buffered events with id > since, oldest first; `limit` > 0 keeps only the newest `limit`. */
   after(since: number, limit = 0): NumberedEvent[] {
-    const n = this.ring.length;
+    const n = this.size;
     const oldestId = this.lastId - n + 1;
     let skip = Math.min(Math.max(since - oldestId + 1, 0), n);
     if (limit > 0) skip = Math.max(skip, n - limit);
@@ -45,7 +59,7 @@ export class Subscription {
   afterGlobal(globalId: number): NumberedEvent[] {
     // globalIDs rise along the ring but skip, so this one is a binary search.
     let lo = 0;
-    let hi = this.ring.length;
+    let hi = this.size;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (this.at(mid).event.globalID > globalId) hi = mid;
@@ -56,12 +70,17 @@ export class Subscription {
 
   /** The oldest event still held, if any. */
   get oldest(): NumberedEvent | undefined {
-    return this.ring.length > 0 ? this.at(0) : undefined;
+    return this.size > 0 ? this.at(0) : undefined;
+  }
+
+  /** Events held now. */
+  get length(): number {
+    return this.size;
   }
 
   /** True once events have fallen out of the ring. */
   get wrapped(): boolean {
-    return this.lastId > this.ring.length;
+    return this.lastId > this.size;
   }
 
   park(w: Waiter): () => void {
@@ -75,15 +94,13 @@ export class Subscription {
 
   /** The i-th oldest entry. */
   private at(i: number): NumberedEvent {
-    return this.ring[(this.head + i) % this.ring.length]!;
+    return this.buf[(this.head + i) % BUFFER_SIZE]!;
   }
 
   /** Entries from the `skip`-th oldest to the newest. */
   private slice(skip: number): NumberedEvent[] {
-    const n = this.ring.length;
-    if (skip >= n) return [];
-    const start = this.head + skip;
-    if (start >= n) return this.ring.slice(start - n, this.head);
-    return this.head === 0 ? this.ring.slice(start) : this.ring.slice(start).concat(this.ring.slice(0, this.head));
+    const out: NumberedEvent[] = [];
+    for (let i = skip; i < this.size; i++) out.push(this.at(i));
+    return out;
   }
 }

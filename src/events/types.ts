@@ -48,6 +48,8 @@ export interface LoggedEvent {
   readonly timeNs: bigint;
   readonly type: EventType;
   readonly data: unknown;
+  /** About how much memory the data holds (what the log's byte budget counts). */
+  readonly bytes: number;
 }
 
 /** An event as one subscription numbers it: `id` counts per subscription (mask). */

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { HttpError } from './http-error.js';
-import { rawBody } from './request.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH, rawBody } from './request.js';
 
 /**
  * Whether the caller asked for a job (`_async=true`, in the query or as a key of a JSON object
@@ -15,7 +15,8 @@ export function asyncRequested(ctx: Context): boolean {
     return v[0] === 'true';
   }
   const text = rawBody(ctx).trim();
-  if (!text.startsWith('{')) return false;
+  // Parsed here only when it can hold the flag; the route parses (and bounds) the body itself.
+  if (!text.startsWith('{') || !text.includes('_async') || jsonDepthExceeds(text, MAX_JSON_DEPTH)) return false;
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -1,4 +1,5 @@
 import type { Context, Middleware } from 'koa';
+import type { Socket } from 'node:net';
 import { keyMatches } from '../auth/api-key.js';
 import type { GuiConfiguration } from '../config/types.js';
 import type { HttpDeps, RequestAuth } from './deps.js';
@@ -33,14 +34,21 @@ export function startSession(ctx: Context, d: HttpDeps, stayLoggedIn: boolean): 
   setCookie(ctx, `sessionid-${d.shortId}`, token, { path: sessionCookiePath(ctx, gui), maxAge, secure: isSecureRequest(ctx) || gui.useTLS });
 }
 
-/** Checks a user name and password against the GUI settings (LDAP is not supported: it never matches). */
-export async function checkPassword(d: HttpDeps, user: string, pass: string): Promise<boolean> {
+/**
+ * Checks a user name and password against the GUI settings (LDAP is not supported: it never
+ * matches). The bcrypt comparison runs whatever the name, so how long a login takes does not tell
+ * whether the user exists; it runs under the login guard's bounds for the client's address.
+ */
+export async function checkPassword(d: HttpDeps, ctx: Context, user: string, pass: string): Promise<boolean> {
   const gui = d.config.current().gui;
   if (gui.authMode === 'ldap') {
     d.log.warn('LDAP authentication is configured but not supported by Synchro; use a static user or an API key');
     return false;
   }
-  return user === gui.user && (await d.verifyPassword(pass, gui.password));
+  return d.logins.run(remoteAddress(ctx).remoteAddress, async () => {
+    const passOk = await d.verifyPassword(pass, gui.password);
+    return passOk && user === gui.user;
+  });
 }
 
 /**
@@ -48,21 +56,27 @@ export async function checkPassword(d: HttpDeps, user: string, pass: string): Pr
  * the no-auth paths; otherwise 401 with a Basic prompt (sendBasicAuthPrompt) or 403. Every failed
  * credential is a LoginAttempt event plus a short random delay. Absent when auth is off.
  */
-export function authMiddleware(d: HttpDeps): Middleware {
+export function authMiddleware(d: HttpDeps, trusted: (socket: Socket) => void = () => undefined): Middleware {
   return async (ctx, next) => {
     const gui = d.config.current().gui;
     const auth: RequestAuth = { apiKey: hasValidKey(ctx, d), authenticated: true };
     ctx.state.auth = auth;
+    // A connection that has shown credentials once is no longer counted against the anonymous cap.
+    if (auth.apiKey) trusted(ctx.req.socket);
     if (!authEnabled(gui) || auth.apiKey) return next();
 
-    if (cookieValues(ctx, `sessionid-${d.shortId}`).some((t) => d.sessions.check(t))) return next();
+    if (cookieValues(ctx, `sessionid-${d.shortId}`).some((t) => d.sessions.check(t))) {
+      trusted(ctx.req.socket);
+      return next();
+    }
 
     const basic = basicCredentials(ctx);
     if (basic) {
       let ok = false;
-      for (const c of basic) if (!ok && (await checkPassword(d, c.user, c.pass))) ok = true;
+      for (const c of basic) if (!ok && (await checkPassword(d, ctx, c.user, c.pass))) ok = true;
       d.events.append('LoginAttempt', { ...remoteAddress(ctx), success: ok, username: basic[0]!.user });
       if (ok) {
+        trusted(ctx.req.socket);
         startSession(ctx, d, false);
         return next();
       }

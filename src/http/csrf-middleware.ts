@@ -22,7 +22,11 @@ export function csrfMiddleware(d: HttpDeps): Middleware {
     const p = ctx.path;
     if (p.startsWith('/rest/debug')) return next();
     if (!p.startsWith('/rest')) {
-      if (!cookieValues(ctx, cookieName).some((t) => d.csrfTokens.check(t))) setCookie(ctx, cookieName, d.csrfTokens.create(), { path: csrfCookiePath(ctx), secure: isSecureRequest(ctx) || d.config.current().gui.useTLS });
+      const held = cookieValues(ctx, cookieName).filter((t) => d.csrfTokens.check(t));
+      if (held.length === 0) {
+        const token = d.csrfTokens.create({ anonymous: !auth.authenticated });
+        setCookie(ctx, cookieName, token, { path: csrfCookiePath(ctx), secure: isSecureRequest(ctx) || d.config.current().gui.useTLS });
+      } else if (auth.authenticated) for (const t of held) d.csrfTokens.promote(t);
       return next();
     }
     if (p.startsWith('/rest/noauth') || p === '/rest/svc/lang') return next();

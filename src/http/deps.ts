@@ -1,3 +1,4 @@
+import type { LoginGuard } from './login-guard.js';
 import type { ConfigStore } from '../config/config-store.js';
 import type { EventLog } from '../events/event-log.js';
 import type { TokenStore } from '../auth/token-store.js';
@@ -28,6 +29,8 @@ export interface HttpDeps {
   sessions: TokenStore;
   csrfTokens: TokenStore;
   verifyPassword(plain: string, hash: string): Promise<boolean>;
+  /** Bounds password checks (concurrency, per-address back-off). */
+  logins: LoginGuard;
   guiDir: string;
   lifecycle: {
     restart(): void;

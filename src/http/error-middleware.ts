@@ -30,7 +30,10 @@ export function errorMiddleware(log: Logger): Middleware {
         ctx.res.destroy();
         return;
       }
-      if (err instanceof HttpError) return sendText(ctx, err.status, err.message);
+      if (err instanceof HttpError) {
+        for (const [k, v] of Object.entries(err.headers)) ctx.set(k, v);
+        return sendText(ctx, err.status, err.message);
+      }
       if (err instanceof AppError) {
         if (STATUS[err.kind] >= 500 && err.kind === 'internal') log.error(`${ctx.method} ${ctx.path}: ${err.message}`);
         return sendText(ctx, STATUS[err.kind], err.message);

@@ -71,8 +71,12 @@ export class Metrics {
         state.reset();
         files.reset();
         bytes.reset();
+        watched.reset();
         const ids = folders.folderIds();
         for (const id of ids) {
+          const w = folders.watchCounts(id);
+          watched.set({ folder: id, outcome: 'ignored' }, w.ignored);
+          watched.set({ folder: id, outcome: 'queued' }, w.queued);
           const s = folders.status(id) as { state: string; localFiles: number; globalFiles: number; needFiles: number; localBytes: number; globalBytes: number; needBytes: number };
           state.set({ folder: id, state: s.state }, 1);
           for (const scope of ['local', 'global', 'need'] as const) {
@@ -86,6 +90,12 @@ export class Metrics {
     const state = new Gauge({ name: 'synchro_folder_state', help: 'The state of each folder (1 for the current one)', labelNames: ['folder', 'state'], registers: [r] });
     const files = new Gauge({ name: 'synchro_folder_files', help: 'Files per folder: local, global and needed', labelNames: ['folder', 'scope'], registers: [r] });
     const bytes = new Gauge({ name: 'synchro_folder_bytes', help: 'Bytes per folder: local, global and needed', labelNames: ['folder', 'scope'], registers: [r] });
+    const watched = new Gauge({
+      name: 'synchro_folder_watch_changes',
+      help: 'Changes the watch saw since the folder started: left out (ignored, internal, temporary) or queued for a scan',
+      labelNames: ['folder', 'outcome'],
+      registers: [r],
+    });
   }
 
   /**

@@ -34,7 +34,7 @@ import { API_VERSION, SYNCHRO_VERSION } from '../services/version.js';
 import { AppError } from '../shared/errors.js';
 import { background } from '../shared/background.js';
 import type { HttpsCredentials } from '../auth/https-credentials.js';
-import { DualListener } from './listener.js';
+import { ConnectionGuard, DualListener, TIMEOUTS, type ListenerTimeouts } from './listener.js';
 import { baseUrlMiddleware } from './base-url.js';
 import { httpsRedirect } from './https-redirect.js';
 
@@ -46,6 +46,10 @@ export interface HttpServerOptions {
   tls: HttpsCredentials;
   /** --gui-baseurl, normalised ("/p/"); wins over gui.baseUrl. */
   baseUrl?: string;
+  /** Connection timeouts, lowered by tests (the defaults are Go's http.Server's as Syncthing sets it). */
+  timeouts?: Partial<ListenerTimeouts>;
+  /** Most connections without credentials at once (MAX_UNTRUSTED). */
+  maxUntrusted?: number;
 }
 
 /** "host:port", "[v6]:port", "http(s)://host:port", "unix:///path" or "/path" → what listen() takes. */
@@ -70,12 +74,14 @@ export class HttpServer {
   private boundAddress = '';
 
   private readonly metrics: Metrics;
+  private readonly guard: ConnectionGuard;
 
   constructor(
     private readonly d: HttpDeps,
     private readonly opts: HttpServerOptions,
   ) {
     this.metrics = new Metrics(d.events, d.folders);
+    this.guard = new ConnectionGuard(opts.maxUntrusted);
     const gui = () => d.config.current().gui;
     const app = this.app;
     app.silent = true;
@@ -109,7 +115,7 @@ export class HttpServer {
     app.use(hostCheck(() => opts.addressOverride ?? gui().address, () => gui().insecureSkipHostcheck));
     app.use(corsAndSecurityHeaders(() => gui().insecureAllowFrameLoading));
     app.use(httpsRedirect(() => this.tlsRequired()));
-    app.use(authMiddleware(d));
+    app.use(authMiddleware(d, (socket) => this.guard.trust(socket)));
     app.use(async (ctx, next) => {
       ctx.set('X-Syncthing-Version', API_VERSION);
       ctx.set('X-Syncthing-Id', d.myId);
@@ -151,6 +157,11 @@ export class HttpServer {
     this.server?.setCredentials(creds);
   }
 
+  /** Connections without credentials right now (for tests and metrics). */
+  get untrustedConnections(): number {
+    return this.guard.untrustedCount;
+  }
+
   /** host:port the listener is bound to (for /rest/system/status and the start-up message). */
   get address(): string {
     return this.boundAddress;
@@ -190,7 +201,12 @@ export class HttpServer {
     const target = parseListenAddress(address);
     // Koa answers every failure itself (the error middleware, then ctx.onerror), so this never rejects.
     const handle = this.app.callback();
-    const listener = new DualListener((req, res) => background(handle(req, res), (m) => this.d.log.error(m), 'request'), this.opts.tls);
+    const listener = new DualListener(
+      (req, res) => background(handle(req, res), (m) => this.d.log.error(m), 'request'),
+      this.opts.tls,
+      { ...TIMEOUTS, ...this.opts.timeouts },
+      this.guard,
+    );
     const server = listener.server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);

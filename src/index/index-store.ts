@@ -1,5 +1,5 @@
 import { Flag, INVALID_FLAGS, type FileInfo } from '../shared/file-info.js';
-import { summarize, type Bucket, type FolderCounts } from './counts.js';
+import { summarize, type Bucket, type Counts, type FolderCounts } from './counts.js';
 import { openDatabase, type Database, type Statement } from './db.js';
 import { globalFlags, type Candidate } from './global.js';
 import { applyMigrations } from './migrate.js';
@@ -119,13 +119,25 @@ export class IndexStore {
          ORDER BY f.name LIMIT @limit OFFSET @offset`,
         true,
       ),
+      remoteNeedCounts: prep(
+        `SELECT f.type AS type, f.deleted AS deleted, count(*) AS n, coalesce(sum(f.size), 0) AS bytes
+         FROM files f WHERE f.folder_idx = @folder AND f.local_flags & ${Flag.Global} AND NOT f.local_flags & ${INVALID_FLAGS}
+           AND NOT EXISTS (SELECT 1 FROM files r WHERE r.folder_idx = f.folder_idx AND r.name = f.name AND r.device_idx = @device AND r.version = f.version)
+           AND NOT (f.deleted = 1 AND NOT EXISTS (SELECT 1 FROM files r WHERE r.folder_idx = f.folder_idx AND r.name = f.name AND r.device_idx = @device AND r.deleted = 0))
+         GROUP BY f.type, f.deleted`,
+      ),
+      deviceHasRows: prep('SELECT EXISTS (SELECT 1 FROM files WHERE folder_idx = ? AND device_idx = ?) AS x'),
       deviceIdx: prep('SELECT idx FROM devices WHERE device_id = ?'),
       // INDEXED BY: the planner would otherwise walk the whole folder through the name index.
       sameBlocks: prep(
         `SELECT f.name, f.size FROM files f INDEXED BY files_by_blocks
          WHERE f.blocks_hash = ? AND f.folder_idx = ? AND f.device_idx = ? AND f.deleted = 0 AND f.name <> ? LIMIT ?`,
       ),
-      gcBlocklists: prep('DELETE FROM blocklists WHERE NOT EXISTS (SELECT 1 FROM files WHERE files.blocks_hash = blocklists.blocks_hash)'),
+      gcCandidates: prep(
+        `DELETE FROM blocklists WHERE blocks_hash IN (SELECT blocks_hash FROM blocklist_gc)
+           AND NOT EXISTS (SELECT 1 FROM files INDEXED BY files_by_blocks WHERE files.blocks_hash = blocklists.blocks_hash)`,
+      ),
+      gcClear: prep('DELETE FROM blocklist_gc'),
     };
   }
 
@@ -160,11 +172,13 @@ export class IndexStore {
     return (this.s.folderIds!.all() as { folder_id: string }[]).map((r) => r.folder_id);
   }
 
-  /** Forgets everything about a folder (its files, counters and statistics), in one transaction. */
+  /** Forgets everything about a folder (its files, counters, statistics and block lists no other folder shares), in one transaction. */
   dropFolder(folder: string): void {
-    this.s.folderDrop!.run(folder);
+    this.db.transaction(() => {
+      this.s.folderDrop!.run(folder);
+      this.collectGarbage();
+    }).immediate();
     this.folderIdx.delete(folder);
-    this.s.gcBlocklists!.run();
   }
 
   /** The highest local sequence of the folder (0 for a new index). */
@@ -306,6 +320,28 @@ export class IndexStore {
     return (this.s.remoteNeed!.all({ device: row?.idx ?? -1, folder: this.idx(folder), limit, offset }) as FileRow[]).map(rowToFile);
   }
 
+  /**
+   * What a remote device needs, counted in one aggregate query (never loading the rows). A device
+   * of which the index holds nothing needs every live global item: that is answered from the
+   * counters without touching the files at all.
+   */
+  remoteNeedCounts(folder: string, device: string): Counts {
+    const fi = this.idx(folder);
+    const row = this.s.deviceIdx!.get(device) as { idx: number } | undefined;
+    const out: Counts = { files: 0, directories: 0, symlinks: 0, deleted: 0, bytes: 0 };
+    if (!row || (this.s.deviceHasRows!.get(fi, row.idx) as { x: number }).x === 0) {
+      const g = this.counts(folder).global;
+      return { ...g, deleted: 0 };
+    }
+    for (const r of this.s.remoteNeedCounts!.all({ folder: fi, device: row.idx }) as { type: number; deleted: number; n: number; bytes: number }[]) {
+      if (r.deleted) out.deleted += r.n;
+      else if (r.type === 0) (out.files += r.n), (out.bytes += r.bytes);
+      else if (r.type === 1) out.directories += r.n;
+      else out.symlinks += r.n;
+    }
+    return out;
+  }
+
   stats(folder: string): FolderStats {
     const r = this.s.folderStats!.get(this.idx(folder)) as { last_scan_ns: bigint; last_file_name: string; last_file_at_ns: bigint; last_file_deleted: bigint };
     return { lastScanNs: r.last_scan_ns, lastFileName: r.last_file_name, lastFileAtNs: r.last_file_at_ns, lastFileDeleted: r.last_file_deleted !== 0n };
@@ -319,9 +355,16 @@ export class IndexStore {
     this.s.setLastFile!.run(name, ns, deleted ? 1 : 0, this.idx(folder));
   }
 
-  /** Deletes block lists no record refers to any more. */
+  /**
+   * Deletes block lists no record refers to any more. Only the lists that lost a reference since
+   * the last collection are looked at (the triggers of migration 002 note them), so the cost
+   * follows what changed, not the size of the index.
+   */
   collectGarbage(): void {
-    this.s.gcBlocklists!.run();
+    this.db.transaction(() => {
+      this.s.gcCandidates!.run();
+      this.s.gcClear!.run();
+    }).immediate();
   }
 }
 

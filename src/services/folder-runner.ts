@@ -111,6 +111,11 @@ export class FolderRunner {
     return this.tracker.error;
   }
 
+  /** What the watch made of the changes it saw: left out (ignored, internal, temporary) or queued for a scan. */
+  get watchCounts(): { ignored: number; queued: number } {
+    return { ...(this.watch?.counts ?? { ignored: 0, queued: 0 }) };
+  }
+
   /** Why watching failed ('' when it did not, or is off). */
   get watchError(): string {
     return this.watch?.error ?? '';

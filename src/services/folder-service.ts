@@ -317,13 +317,7 @@ export class FolderService {
       const f = this.folderCfg(id);
       const dev = this.d.config.current().devices.find((x) => x.deviceID === device);
       remoteState = !f.devices.some((x) => x.deviceID === device) ? 'notSharing' : dev?.paused ? 'paused' : 'unknown';
-      need = { files: 0, directories: 0, symlinks: 0, deleted: 0, bytes: 0 };
-      for (const r of this.d.index.remoteNeed(id, device, 0, Number.MAX_SAFE_INTEGER)) {
-        if (r.deleted) need.deleted++;
-        else if (r.type === 0) (need.files++, (need.bytes += r.size));
-        else if (r.type === 1) need.directories++;
-        else need.symlinks++;
-      }
+      need = this.d.index.remoteNeedCounts(id, device);
       sequence = 0;
     }
     return {
@@ -435,6 +429,11 @@ export class FolderService {
   /** POST /rest/db/override: makes a send-only folder's copy win; unknown folders and other types do nothing. */
   override(id: string, signal?: AbortSignal): Promise<void> {
     return this.runners.get(id)?.override(signal) ?? Promise.resolve();
+  }
+
+  /** Changes the folder's watch saw, by outcome (zeros when it has none). */
+  watchCounts(id: string): { ignored: number; queued: number } {
+    return this.runners.get(id)?.watchCounts ?? { ignored: 0, queued: 0 };
   }
 
   /** How far the folder's current scan is: bytes hashed of bytes to hash (for async scan jobs). */

@@ -35,6 +35,8 @@ export interface FolderWatchDeps {
  */
 export class FolderWatch {
   error = '';
+  /** Changes seen since start, by what became of them (for /metrics, and for tests to wait on). */
+  readonly counts = { ignored: 0, queued: 0 };
   private watch?: Watch;
   private aggregator?: WatchAggregator;
   private generation = 0;
@@ -100,9 +102,12 @@ export class FolderWatch {
     if (rel !== '.') {
       // An edited .stignore (or a file it includes) changes what the folder holds: scan it all.
       if (rel === '.stignore' || ignores?.files.has(path.join(this.d.root, rel))) return agg.add('.', 'nonremove', at);
-      if (isInternal(rel) || isTemporary(rel.slice(rel.lastIndexOf('/') + 1))) return;
-      if (ignores?.matcher.match(rel).ignored) return;
+      if (isInternal(rel) || isTemporary(rel.slice(rel.lastIndexOf('/') + 1)) || ignores?.matcher.match(rel).ignored) {
+        this.counts.ignored++;
+        return;
+      }
     }
+    this.counts.queued++;
     if (kind !== 'unknown') return agg.add(rel, kind, at);
     if (this.pending >= MAX_PENDING) return agg.add('.', 'nonremove', at);
     this.pending++;

@@ -30,6 +30,16 @@ export interface Logger {
 }
 
 const RING = 1000;
+/**
+ * Longest message kept, in characters; the rest is cut with a note of how much. Both rings and
+ * /rest/system/error are then bounded (1000 × 4 KiB each), whatever a client posts.
+ */
+export const MAX_MESSAGE = 4096;
+
+function bounded(message: string): string {
+  if (message.length <= MAX_MESSAGE) return message;
+  return `${message.slice(0, MAX_MESSAGE)}… (${message.length - MAX_MESSAGE} more characters cut)`;
+}
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
@@ -59,7 +69,7 @@ export class LogBook {
 
   record(level: LogLevel, facility: string, message: string): void {
     if (RANK[level] < RANK[this.levelOf(facility)]) return;
-    const line: LogLine = { whenNs: this.clock.nowNs(), level, facility, message };
+    const line: LogLine = { whenNs: this.clock.nowNs(), level, facility, message: bounded(message) };
     this.lines.push(line);
     if (this.lines.length > RING) this.lines.shift();
     if (level === 'warn' || level === 'error') {
@@ -69,8 +79,8 @@ export class LogBook {
     const time = formatTimeNs(line.whenNs);
     this.sink(
       this.format === 'json'
-        ? JSON.stringify({ time, level: level.toUpperCase(), facility, message }) + '\n'
-        : `${time} ${level.toUpperCase()} ${facility}: ${message}\n`,
+        ? JSON.stringify({ time, level: level.toUpperCase(), facility, message: line.message }) + '\n'
+        : `${time} ${level.toUpperCase()} ${facility}: ${line.message}\n`,
     );
   }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { untagFilename } from './tag.js';
+import { parseTag, untagFilename } from './tag.js';
 import { removeEmptyDirs, walkVersions } from './version-fs.js';
 
 /** Which of one file's version names (sorted, oldest first) a rule drops at `nowMs`. */
@@ -14,14 +14,15 @@ export async function removeVersions(root: string, rels: string[]): Promise<void
 /**
  * The cleanup of tagged stores (simple, staggered): group every version file by the name it
  * versions, let the rule pick what goes, then drop the directories left empty. Untagged files and
- * symlinks are left alone.
+ * symlinks are left alone, and so is every name whose tag is not a valid time.
  */
 export async function cleanByRule(root: string, rule: RemovalRule, nowMs: number, signal?: AbortSignal): Promise<void> {
   const dirs: string[] = [];
   const byName = new Map<string, string[]>();
   for (const f of await walkVersions(root, signal, dirs)) {
     const t = untagFilename(f.rel);
-    if (!t) continue;
+    // Only what a tagged versioner could have named is a version; anything else stays.
+    if (!t || parseTag(t.tag) === undefined) continue;
     const list = byName.get(t.name) ?? [];
     list.push(f.rel);
     byName.set(t.name, list);

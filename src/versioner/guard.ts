@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '../shared/errors.js';
 import { splitShellWords } from './shell-words.js';
@@ -51,6 +52,8 @@ export async function checkStorePlacement(root: string, store: string, forbidden
   if (within(s, own)) return;
   if (within(s, r)) throw say(s === r ? 'is the folder itself' : 'is inside the folder');
   if (within(r, s)) throw say('contains the folder');
+  // A store above the user's home would have every file of theirs in reach of a cleanup.
+  if (within(await real(os.homedir()), s)) throw say('contains your home directory');
   for (const f of forbidden.folders ?? []) {
     const other = await real(f.root);
     if (within(s, other) || within(other, s)) throw say(`overlaps folder ${JSON.stringify(f.id)}`);

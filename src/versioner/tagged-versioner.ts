@@ -1,6 +1,6 @@
 import { cleanByRule, removeVersions, type RemovalRule } from './clean.js';
 import path from 'node:path';
-import { checkStoreRoot } from './version-fs.js';
+import { checkStoreOwned, checkStoreRoot } from './version-fs.js';
 import { archiveFile, listVersions, restoreFile, tagged, versionsIn, type StoreDeps, type Versioner } from './versioner.js';
 
 /**
@@ -20,6 +20,7 @@ export function taggedVersioner(type: string, d: StoreDeps, rule: RemovalRule): 
     restore: (rel, at) => restoreFile(d, rel, at, tagged),
     clean: async (signal) => {
       await checkStoreRoot(d.root, d.versionsRoot);
+      await checkStoreOwned(d.root, d.versionsRoot);
       await cleanByRule(d.versionsRoot, rule, d.nowMs(), signal);
     },
   };

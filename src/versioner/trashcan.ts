@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { intParam } from './tagged-versioner.js';
-import { checkStoreRoot, removeEmptyDirs, walkVersions } from './version-fs.js';
+import { checkStoreOwned, checkStoreRoot, removeEmptyDirs, walkVersions } from './version-fs.js';
 import { archiveFile, listVersions, restoreFile, untagged, type StoreDeps, type Versioner } from './versioner.js';
 
 const DAY_MS = 86_400_000;
@@ -25,6 +25,7 @@ export function trashcanVersioner(d: StoreDeps, params: Record<string, string>):
     async clean(signal) {
       if (cleanoutDays <= 0) return;
       await checkStoreRoot(d.root, d.versionsRoot);
+      await checkStoreOwned(d.root, d.versionsRoot);
       const cutoff = d.nowMs() - cleanoutDays * DAY_MS;
       const dirs: string[] = [];
       for (const f of await walkVersions(d.versionsRoot, signal, dirs)) {

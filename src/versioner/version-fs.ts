@@ -81,6 +81,67 @@ export async function mirrorDirs(srcRoot: string, dstRoot: string, relDir: strin
   }
 }
 
+/**
+ * The file that marks a versions directory outside the folder as Synchro's own. Only such a store
+ * (or the folder's own .stversions) is ever cleaned: a path that turned out to hold somebody's
+ * files must never have "old versions" deleted from it. It is written when Synchro makes the
+ * directory, or finds it empty; a store made by Syncthing gets it by hand to be cleaned.
+ */
+export const STORE_MARKER = '.synchro-versions';
+
+const isDefaultStore = (root: string, versionsRoot: string) => path.resolve(versionsRoot) === path.join(path.resolve(root), '.stversions');
+
+/** Creates the store (and marks it ours) if it is not there, or marks it if it is there and empty. */
+export async function ensureStore(root: string, versionsRoot: string): Promise<void> {
+  const entries = await fs.readdir(versionsRoot).catch((err: unknown) => {
+    if (isMissing(err)) return undefined;
+    throw err;
+  });
+  if (entries === undefined) await fs.mkdir(versionsRoot, { recursive: true, mode: 0o755 });
+  if (isDefaultStore(root, versionsRoot) || (entries !== undefined && entries.length > 0)) return;
+  await fs.writeFile(path.join(versionsRoot, STORE_MARKER), 'This directory holds file versions kept by Synchro; its cleanup may delete old files here.\n', { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+}
+
+/** Refuses to clean a store Synchro did not make (see STORE_MARKER). */
+export async function checkStoreOwned(root: string, versionsRoot: string): Promise<void> {
+  if (isDefaultStore(root, versionsRoot)) return;
+  const entries = await fs.readdir(versionsRoot).catch(() => undefined);
+  if (entries === undefined || entries.length === 0 || entries.includes(STORE_MARKER)) return;
+  throw new AppError('invalid', `the versions directory ${versionsRoot} was not made by Synchro (it has no ${STORE_MARKER} file), so nothing in it is cleaned up`);
+}
+
+/**
+ * Puts `from` at the first of `names(0)`, `names(1)`, … that is free, never replacing a file
+ * that is there: hard links (and exclusive copies where links are not possible) fail on an
+ * existing name instead of overwriting it. With `keep` the source stays (the store gets a second
+ * name, or a copy); otherwise it is removed once the store has it. Returns the name used.
+ */
+export async function placeWithoutOverwrite(from: string, names: (attempt: number) => string, keep: boolean, attempts = 100): Promise<string> {
+  for (let i = 0; i < attempts; i++) {
+    const to = names(i);
+    try {
+      await fs.link(from, to);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+      try {
+        await fs.copyFile(from, to, fs.constants.COPYFILE_EXCL);
+      } catch (copyErr) {
+        if ((copyErr as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw copyErr;
+      }
+      const st = await fs.stat(from);
+      await fs.utimes(to, st.atime, st.mtime);
+    }
+    if (!keep) await fs.rm(from);
+    return to;
+  }
+  throw new AppError('internal', `no free version name for ${path.basename(from)} after ${attempts} tries`);
+}
+
 /** Moves a file, copying it (then removing the source) when a rename cannot cross devices. */
 export async function renameOrCopy(from: string, to: string): Promise<void> {
   try {
@@ -146,7 +207,7 @@ export async function walkVersions(root: string, signal?: AbortSignal, dirs?: st
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     signal?.throwIfAborted();
-    const files = entries.filter((e) => e.isFile());
+    const files = entries.filter((e) => e.isFile() && !(rel === '' && e.name === STORE_MARKER));
     const stats = await mapLimit(files, 64, (e) => quickLstat(path.join(root, rel, e.name)));
     files.forEach((e, i) => {
       const st = stats[i];

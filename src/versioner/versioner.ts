@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../shared/errors.js';
 import { formatTag, parseTag, tagFilename, untagFilename } from './tag.js';
-import { checkStoreRoot, insideRoot, isMissing, linkOrCopy, mirrorDirs, renameOrCopy, walkVersions } from './version-fs.js';
+import { checkStoreRoot, ensureStore, insideRoot, isMissing, linkOrCopy, mirrorDirs, placeWithoutOverwrite, renameOrCopy, walkVersions } from './version-fs.js';
 
 /** One stored version of a file, as GET /rest/folder/versions lists it. */
 export interface FileVersion {
@@ -37,10 +37,20 @@ export interface StoreDeps {
   nowMs: () => number;
 }
 
-/** Names a version file: with a tag (simple, staggered) or as the file itself (trashcan). */
-export type Tagger = (rel: string, nowMs: number) => string;
-export const tagged: Tagger = (rel, nowMs) => tagFilename(rel, formatTag(nowMs));
-export const untagged: Tagger = (rel) => rel;
+/**
+ * Names a version file: with a tag (simple, staggered) or as the file itself (trashcan). A tagged
+ * name is never reused: when `attempt` > 0 the name for the same second was taken (two archives of
+ * one file within a second), and the tag moves on a second per attempt, so every version keeps a
+ * name in Syncthing's own format and the names still sort by age. An untagged copy (the trashcan's
+ * one copy per file) replaces the earlier one, as the trashcan is documented to.
+ */
+export interface Tagger {
+  name(rel: string, nowMs: number, attempt: number): string;
+  /** False for the trashcan: its single copy per file is replaced. */
+  readonly distinct: boolean;
+}
+export const tagged: Tagger = { name: (rel, nowMs, attempt) => tagFilename(rel, formatTag(nowMs + attempt * 1000)), distinct: true };
+export const untagged: Tagger = { name: (rel) => rel, distinct: false };
 
 const trunc = (ms: number) => Math.floor(ms / 1000) * 1000;
 
@@ -59,13 +69,23 @@ export async function archiveFile(d: StoreDeps, rel: string, tagger: Tagger, kee
   });
   if (!st) return undefined;
   if (!st.isFile()) throw new AppError('invalid', `${rel}: not a regular file`);
+  await ensureStore(d.root, d.versionsRoot);
   const dir = path.posix.dirname(rel);
   await mirrorDirs(d.root, d.versionsRoot, dir === '.' ? '' : dir);
-  const name = tagger(rel, d.nowMs());
-  const dst = await insideRoot(d.versionsRoot, name);
-  if (keep) await linkOrCopy(src, dst);
-  else await renameOrCopy(src, dst);
-  await fs.utimes(dst, st.atime, st.mtime);
+  const nowMs = d.nowMs();
+  let name: string;
+  if (tagger.distinct) {
+    const abs = await insideRoot(d.versionsRoot, tagger.name(rel, nowMs, 0));
+    const base = path.dirname(abs);
+    const placed = await placeWithoutOverwrite(src, (i) => path.join(base, path.posix.basename(tagger.name(rel, nowMs, i))), keep);
+    name = path.posix.join(path.posix.dirname(tagger.name(rel, nowMs, 0)), path.basename(placed)).replace(/^\.\//, '');
+  } else {
+    name = tagger.name(rel, nowMs, 0);
+    const dst = await insideRoot(d.versionsRoot, name);
+    if (keep) await linkOrCopy(src, dst);
+    else await renameOrCopy(src, dst);
+  }
+  await fs.utimes(path.join(d.versionsRoot, ...name.split('/')), st.atime, st.mtime);
   return name;
 }
 

@@ -12,6 +12,15 @@ async function csrfFrom(s: TestServer, extra: Record<string, string> = {}): Prom
   return { cookie: `${name}=${value}`, header: `X-CSRF-Token-${name.slice('CSRF-Token-'.length)}`, value };
 }
 
+/** Waits until `cond` holds (events, not a fixed sleep), failing with `what` after 10 s. */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`timed out waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 test('auth off: the CSRF/key matrix (spec §3.7)', async (t) => {
   const s = await startServer();
   t.after(() => s.stop());
@@ -167,9 +176,11 @@ test('auth on: key, Basic, session cookie, password login, logout (v2 rules)', a
   const again = await s.req('/rest/noauth/auth/password', { key: false, method: 'POST', body: '{"username":"alice","password":"pässword"}' });
   const kept = again.headers.getSetCookie()[0]!.split(';')[0]!;
   const oldEvents = s.app.events;
-  await s.req('/rest/system/restart', { method: 'POST' });
-  for (let i = 0; i < 100 && s.app.events === oldEvents; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal((await s.req('/rest/system/restart', { method: 'POST' })).status, 200);
+  await until(() => s.app.events !== oldEvents && s.app.events.lastGlobalId > 0, 'the service restarted');
   assert.equal((await s.req('/meta.js', { key: false, headers: { Cookie: kept } })).status, 200, 'still signed in after a restart');
+  const unknown = 'synchro-restart-test-not-a-session';
+  assert.equal((await s.req('/meta.js', { key: false, headers: { Cookie: `sessionid-${short}=${unknown}` } })).status, 403, 'and a made-up session is not');
 
   // sendBasicAuthPrompt turns the 403 into a 401 with a realm.
   await s.req('/rest/config/gui', { method: 'PATCH', body: JSON.stringify({ sendBasicAuthPrompt: true }) });

@@ -240,10 +240,21 @@ test('stats/folder, system/reset of one folder, and the debug file route', async
   await s.req('/rest/config/gui', { method: 'PATCH', body: '{"debugging": true}' });
   const dbg = await s.json('/rest/debug/file?folder=f&file=a.txt');
   assert.deepEqual(Object.keys(dbg), ['availability', 'global', 'local']);
+  // Two more changes first, so a rebuilt index (sequence 1) cannot be mistaken for the old one.
+  for (const c of ['b', 'c']) {
+    await write(root, 'a.txt', c);
+    await fs.utimes(path.join(root, 'a.txt'), new Date(), new Date(Date.now() + (c === 'b' ? 5000 : 10000)));
+    await scan(s, 'f');
+  }
   const seqBefore = (await s.json('/rest/db/status?folder=f')).sequence;
+  assert.equal(seqBefore, 3);
   const old = s.app.events;
-  await s.req('/rest/system/reset?folder=f', { method: 'POST' });
-  for (let i = 0; i < 100 && s.app.events === old; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal((await s.req('/rest/system/reset?folder=f', { method: 'POST' })).status, 200);
+  const end = Date.now() + 10_000;
+  while (s.app.events === old) {
+    assert.ok(Date.now() < end, 'the service restarted for the reset');
+    await new Promise((r) => setTimeout(r, 10));
+  }
   await scan(s, 'f');
   const st = await s.json('/rest/db/status?folder=f');
   assert.equal(st.localFiles, 1);

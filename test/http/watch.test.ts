@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { TestServer } from '../support/test-server.js';
 import { folderSetup, localCounts, scan, walkCounts, write } from '../support/folder-helpers.js';
+import { FAST_QUIET_MS } from '../../src/services/watch-aggregator.js';
 
 /** Real chokidar on real temp folders, observed only through the API. */
 
@@ -56,6 +57,29 @@ async function eventsSince(s: TestServer, since: number, stream = '/rest/events'
   return s.json(`${stream}?since=${since}&timeout=0`);
 }
 
+/** What the watch of `folder` made of the changes it saw so far (from /metrics). */
+async function watchCounts(s: TestServer, folder = 'f'): Promise<{ ignored: number; queued: number }> {
+  const text = await (await s.req('/metrics')).text();
+  const read = (outcome: string) => Number(new RegExp(`^synchro_folder_watch_changes\\{folder="${folder}",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { ignored: read('ignored'), queued: read('queued') };
+}
+
+/**
+ * Writes a sentinel file and waits until it is indexed: every change the watch saw before it has
+ * then been scanned too (older paths are due first), so what a test counts afterwards is final.
+ */
+async function settled(s: TestServer, root: string, folder = 'f'): Promise<void> {
+  const name = `sentinel-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  await fs.writeFile(path.join(root, name), 'x');
+  await until(`${name} indexed`, async () => (await fileRec(s, folder, name)) !== undefined);
+}
+
+/**
+ * The fast path needs a quiet folder: FAST_QUIET_MS without any change. That quiet spell is the
+ * behaviour under test, so it is waited out (the one kind of sleep left here).
+ */
+const quiet = () => sleep(FAST_QUIET_MS + 200);
+
 const scansIn = (evs: any[], folder = 'f') => evs.filter((e) => e.type === 'StateChanged' && e.data.folder === folder && e.data.to === 'scanning').length;
 
 test('creations, edits, deletions, renames and directory moves are indexed without a scan request, with LocalChangeDetected on /rest/events/disk', async (t) => {
@@ -95,7 +119,7 @@ test('creations, edits, deletions, renames and directory moves are indexed witho
 test('fast path: one file written into a quiet folder is indexed long before fsWatcherDelayS', async (t) => {
   const { s, root } = await folderSetup(t);
   await addWatched(s, root, { fsWatcherDelayS: 10 });
-  await sleep(1200);
+  await quiet();
   const t0 = Date.now();
   await write(root, 'single.txt', 'hello');
   await present(s, 'single.txt');
@@ -112,9 +136,10 @@ test('a burst in one directory and at the root aggregates into a few scans', asy
   await Promise.all(Array.from({ length: 2000 }, (_, i) => fs.writeFile(path.join(root, 'many', `f${i}`), `${i}`)));
   await Promise.all(Array.from({ length: 600 }, (_, i) => fs.writeFile(path.join(root, `r${i}`), `${i}`)));
   await until('all indexed', async () => (await localCounts(s, 'f')).files === 2600);
-  await sleep(2500);
+  await settled(s, root);
   const scans = scansIn(await eventsSince(s, since));
-  assert.ok(scans >= 1 && scans <= 6, `${scans} scans`);
+  // The sentinel may take one scan of its own.
+  assert.ok(scans >= 1 && scans <= 7, `${scans} scans`);
 });
 
 test('a burst of 100,000 creations ends in a number of scans bounded by its duration, not its size, and a complete index', async (t) => {
@@ -155,21 +180,21 @@ test('a rename storm settles into an index that matches the disk', async (t) => 
   for (let i = 0; i < 500; i++) await fs.rename(path.join(root, 'storm', 'f0'), path.join(root, 'storm', i % 2 ? 'f0' : 'tmp')).catch(() => fs.rename(path.join(root, 'storm', 'tmp'), path.join(root, 'storm', 'f0')));
   await fs.rename(path.join(root, 'storm', 'f1'), path.join(root, 'renamed-once'));
   await present(s, 'renamed-once');
-  await sleep(2500);
+  await settled(s, root);
   await until('index matches disk', async () => {
     const disk = await walkCounts(root);
     const idx = await localCounts(s, 'f');
     return JSON.stringify(disk) === JSON.stringify(idx);
   });
-  assert.ok(scansIn(await eventsSince(s, since)) <= 10);
+  assert.ok(scansIn(await eventsSince(s, since)) <= 11);
   const st = await s.json('/rest/db/status?folder=f');
-  assert.equal(st.localFiles, 100);
+  assert.equal(st.localFiles, 101, 'the 100 files and the sentinel');
 });
 
 test('a file written slowly over seconds is indexed once, complete', async (t) => {
   const { s, root } = await folderSetup(t);
   await addWatched(s, root);
-  await sleep(1200);
+  await quiet();
   const since = await lastEventId(s, '/rest/events/disk');
   // A separate process, so the writer keeps its pace whatever the server does: 150 chunks, one every 20 ms.
   const writer = spawn(process.execPath, ['-e', `
@@ -178,7 +203,7 @@ test('a file written slowly over seconds is indexed once, complete', async (t) =
   `, path.join(root, 'slow.bin')]);
   await new Promise((r) => writer.once('exit', r));
   await until('slow.bin complete', async () => (await fileRec(s, 'f', 'slow.bin'))?.size === 150_000);
-  await sleep(2000);
+  await settled(s, root);
   const seen = (await eventsSince(s, since, '/rest/events/disk')).filter((e) => e.data.path === 'slow.bin');
   assert.equal(seen.length, 1, `slow.bin was recorded ${seen.length} times`);
 });
@@ -211,11 +236,14 @@ test('editing .stignore on disk applies at once, and changes to ignored paths ca
   assert.equal((await fileRec(s, 'f', 'junk.tmp')).ignored, false);
   await fs.writeFile(path.join(root, '.stignore'), '*.tmp\n');
   await until('junk.tmp ignored', async () => (await fileRec(s, 'f', 'junk.tmp'))?.ignored === true);
-  await sleep(1500);
+  await until('the rescan for the new ignores is over', async () => (await s.json('/rest/db/status?folder=f')).state === 'idle');
   const since = await lastEventId(s);
+  const before = await watchCounts(s);
   await write(root, 'more.tmp', 'x');
   await fs.appendFile(path.join(root, 'junk.tmp'), 'y');
-  await sleep(2500);
+  // Both changes reach the watch and are left out there: nothing of them can reach a scan later.
+  await until('both changes seen and left out', async () => (await watchCounts(s)).ignored >= before.ignored + 2);
+  assert.equal((await watchCounts(s)).queued, before.queued, 'no ignored change was queued for a scan');
   assert.equal(scansIn(await eventsSince(s, since)), 0);
   assert.equal(await fileRec(s, 'f', 'more.tmp'), undefined);
 });

@@ -15,9 +15,9 @@ import type { Route } from '../rest-router.js';
 export interface StreamLimits {
   /** How often a comment line goes out on an idle stream, so proxies keep it open. */
   keepAliveMs: number;
-  /** Bytes waiting in our process (beyond what the kernel holds) before a stream is cut off. */
+  /** Bytes of live events waiting in our process (beyond what the kernel holds) before a stream is cut off. */
   maxPendingBytes: number;
-  /** Writes made while the socket was already backed up, before a stream is cut off. */
+  /** Frames waiting before a stream is cut off, however small. */
   maxBlockedWrites: number;
 }
 
@@ -46,43 +46,74 @@ function resumeFrom(ctx: Context, lastGlobalId: number): number | undefined {
   return n > lastGlobalId ? 0 : n;
 }
 
-/** One client's stream: writes shared frames, and cuts the client off rather than buffer for it. */
+/**
+ * One client's stream. Frames are shared buffers (one per event, whoever reads it), written as
+ * the socket takes them: what the socket does not take waits in a queue of references, never in
+ * a copy. A replay is queued the same way and goes out as the client reads it. A client whose
+ * queue of live events passes `maxPendingBytes` (or `maxBlockedWrites` frames) is cut off with a
+ * last comment saying so, and resumes with Last-Event-ID.
+ */
 class StreamClient {
-  private blockedWrites = 0;
+  private readonly queue: Buffer[] = [];
+  private head = 0;
+  private queuedBytes = 0;
+  /** Bytes of the replay still queued: a resuming client may be that far behind without being cut off. */
+  private replayBytes = 0;
   private ended = false;
-  /** Pending bytes allowed; raised while a replay is on its way, back to the limit once it is out. */
-  private allowance: number;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly limits: StreamLimits,
     private readonly onEnd: () => void,
   ) {
-    this.allowance = limits.maxPendingBytes;
+    res.on('drain', () => this.pump());
   }
 
-  /** Buffered events for a resuming client: one write, however far behind it is (at most two rings). */
-  replay(chunk: Buffer): void {
-    this.allowance += chunk.length;
-    this.res.write(chunk);
+  /** Buffered events for a resuming client, queued behind nothing and sent as fast as it reads. */
+  replay(frames: Buffer[]): void {
+    for (const f of frames) {
+      this.queue.push(f);
+      this.queuedBytes += f.length;
+      this.replayBytes += f.length;
+    }
+    this.pump();
   }
 
   send(chunk: Buffer): void {
     if (this.ended) return;
-    const res = this.res;
-    if (res.destroyed) return this.finish();
-    if (res.writableLength === 0) {
-      this.blockedWrites = 0;
-      this.allowance = this.limits.maxPendingBytes;
-    } else if (++this.blockedWrites > this.limits.maxBlockedWrites || res.writableLength > this.allowance) {
-      return this.goodbye(`this client did not keep up (${res.writableLength} bytes unread); reconnect with Last-Event-ID to resume`);
+    if (this.res.destroyed) return this.finish();
+    this.queue.push(chunk);
+    this.queuedBytes += chunk.length;
+    const live = this.queuedBytes - this.replayBytes;
+    const waiting = this.queue.length - this.head;
+    if ((live > this.limits.maxPendingBytes || waiting > this.limits.maxBlockedWrites) && this.res.writableLength > 0) {
+      return this.goodbye(`this client did not keep up (${this.res.writableLength + this.queuedBytes} bytes unread); reconnect with Last-Event-ID to resume`);
     }
-    res.write(chunk);
+    this.pump();
+  }
+
+  /** Writes queued frames until the socket says to wait (then 'drain' calls again). */
+  private pump(): void {
+    const res = this.res;
+    while (!this.ended && this.head < this.queue.length && !res.destroyed && !res.writableNeedDrain) {
+      const f = this.queue[this.head]!;
+      this.queue[this.head++] = EMPTY;
+      this.queuedBytes -= f.length;
+      this.replayBytes = Math.max(0, this.replayBytes - f.length);
+      res.write(f);
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
   }
 
   goodbye(reason: string): void {
     if (this.ended) return;
     this.finish();
+    this.queue.length = 0;
+    this.head = 0;
+    this.queuedBytes = 0;
     const res = this.res;
     if (res.destroyed) return;
     res.end(`: closed: ${reason}\n\n`);
@@ -98,6 +129,8 @@ class StreamClient {
     this.onEnd();
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 export function eventStreamRoute(d: HttpDeps, shutdown: ShutdownHooks, beats: Heartbeats, limits: StreamLimits = STREAM_LIMITS): Route {
   const handler = async (ctx: Context): Promise<void> => {
@@ -129,7 +162,7 @@ export function eventStreamRoute(d: HttpDeps, shutdown: ShutdownHooks, beats: He
     res.write(`retry: 2000\n: synchro event stream${mask === 0n ? ' (no event types selected)' : ''}\n\n`);
     if (replay) {
       if (!replay.complete) res.write(`: some events after id ${from} are no longer buffered\n\n`);
-      if (replay.events.length > 0) client.replay(Buffer.concat(replay.events.map(streamFrame)));
+      if (replay.events.length > 0) client.replay(replay.events.map(streamFrame));
     }
   };
   return { method: 'GET', path: '/rest/events/stream', handler };

@@ -16,6 +16,8 @@ import type { Route } from '../rest-router.js';
 const DEFAULT_TIMEOUT_S = 60;
 /** Longest wait we honour; a longer `timeout` is clamped (Syncthing has no cap). */
 export const MAX_TIMEOUT_S = 3600;
+/** How long an answer may wait for its client to read it before the connection is dropped. */
+const UNREAD_ANSWER_MS = 60_000;
 /** What `heartbeat=` sends: JSON allows any amount of whitespace before a value. */
 const WHITESPACE = Buffer.from('\n');
 
@@ -66,7 +68,15 @@ export function eventsRoutes(d: HttpDeps, shutdown: ShutdownHooks, beats: Heartb
       stopBeat();
       forget();
       res.off('close', poll.cancel);
-      if (!res.destroyed) res.end(renderEvents(events));
+      if (res.destroyed) return;
+      res.end(renderEvents(events));
+      // A client that does not read its answer would keep the socket, and the answer, forever.
+      if (!res.writableFinished) {
+        const t = setTimeout(() => res.destroy(), UNREAD_ANSWER_MS);
+        t.unref();
+        res.once('finish', () => clearTimeout(t));
+        res.once('close', () => clearTimeout(t));
+      }
     });
     background(answer, (m) => d.log.warn(m), 'answering an event poll');
   };

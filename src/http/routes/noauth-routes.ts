@@ -42,7 +42,7 @@ export function noauthRoutes(d: HttpDeps): Route[] {
     if ((user !== undefined && typeof user !== 'string') || (pass !== undefined && typeof pass !== 'string') || (stay !== undefined && typeof stay !== 'boolean')) {
       return sendText(ctx, 400, 'Failed to parse username and password.');
     }
-    const ok = await checkPassword(d, user ?? '', pass ?? '');
+    const ok = await checkPassword(d, ctx, user ?? '', pass ?? '');
     d.events.append('LoginAttempt', { ...remoteAddress(ctx), success: ok, username: user ?? '' });
     if (!ok) {
       d.log.warn(`Wrong credentials supplied during API authorization from ${remoteAddress(ctx).remoteAddress}`);
