@@ -1,31 +1,29 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { expandTilde } from '../shared/paths.js';
+import { AppError } from '../shared/errors.js';
+import { compileGlob, GlobSyntaxError, type Matcher } from '../shared/glob.js';
 
-/** Glob for one path segment: `*`, `?` and `[...]`, as Go's filepath.Match. */
-function segmentGlob(pattern: string, flags: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 1);
-      if (end < 0) re += '\\[';
-      else {
-        let cls = pattern.slice(i + 1, end).replace(/\\/g, '\\\\');
-        if (cls.startsWith('^') || cls.startsWith('!')) cls = '^' + cls.slice(1);
-        re += `[${cls}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+/**
+ * A name glob as Go's filepath.Match reads it (`*`, `?`, `[...]` with `^` or `!`, `\` escapes;
+ * braces are plain characters there), matched as a prefix, in linear time whatever the pattern:
+ * `****e` against a long name is no slower than `e`. Throws AppError('invalid') for a pattern Go
+ * calls malformed (an unclosed or reversed `[...]`).
+ */
+function nameGlob(pattern: string, foldCase: boolean): Matcher {
+  const literalBraces = pattern.replace(/[{},]/g, '\\$&');
+  try {
+    return compileGlob((foldCase ? literalBraces.toLowerCase() : literalBraces) + '*', foldCase);
+  } catch (err) {
+    if (err instanceof GlobSyntaxError) throw new AppError('invalid', err.message);
+    throw err;
   }
-  return new RegExp(`^${re}`, flags);
 }
 
 /**
  * GET /rest/system/browse: the directories whose path starts with `current` (a `~` is expanded and
  * glob characters in the last segment work, as in Syncthing 1.x), each with a trailing separator.
+ * The glob is checked before the directory is read, so a malformed one is a 400 wherever it points.
  * Exact-case matches come first, then case-insensitive ones, each group sorted.
  */
 export async function browseDirectories(current: string, userHome: string): Promise<string[]> {
@@ -34,14 +32,14 @@ export async function browseDirectories(current: string, userHome: string): Prom
   const endsWithSep = current.endsWith(path.sep) || search.endsWith(path.sep) || current === '~';
   const dir = endsWithSep ? search : path.dirname(search);
   const prefix = endsWithSep ? '' : path.basename(search);
+  const exact = nameGlob(prefix, false);
+  const folded = nameGlob(prefix, true);
   let entries: import('node:fs').Dirent[];
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
   } catch {
     return [];
   }
-  const exact = segmentGlob(prefix, '');
-  const folded = segmentGlob(prefix, 'i');
   const first: string[] = [];
   const second: string[] = [];
   for (const e of entries) {

@@ -40,7 +40,7 @@ function rng(seed: number): () => number {
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-class Service {
+export class Service {
   private proc?: ChildProcess;
   constructor(
     readonly home: string,
