@@ -77,3 +77,36 @@ test('dropping a folder removes its rows and counters and forgets its sequence',
   assert.equal(s.counts('f').local.files, 0);
   assert.equal(s.getLocal('g', 'a')!.size, 2, 'other folders untouched');
 });
+
+test('block lists are collected incrementally: a replaced or deleted content goes, a shared one stays', async (t) => {
+  const { dir, cleanup } = await tempDir();
+  const file_ = path.join(dir, 'index.db');
+  const s = IndexStore.open(file_, path.join(projectRoot, 'migrations'));
+  t.after(async () => {
+    s.close();
+    await cleanup();
+  });
+  const { openDatabase } = await import('../../src/index/db.js');
+  const raw = openDatabase(file_);
+  t.after(() => raw.close());
+  const lists = () => (raw.prepare('SELECT count(*) AS n FROM blocklists').get() as { n: number }).n;
+  const pending = () => (raw.prepare('SELECT count(*) AS n FROM blocklist_gc').get() as { n: number }).n;
+  const content = (name: string, c: string) => file(name, c.length, { blocksHash: sha('list ' + c), blockHashes: sha('blocks ' + c) });
+  s.updateLocal('f', [content('a', 'X'), content('b', 'X'), content('c', 'Z')]);
+  assert.equal(lists(), 2);
+  s.updateLocal('f', [content('a', 'Y')]);
+  assert.equal(pending(), 1, 'the old hash of a is a candidate');
+  s.collectGarbage();
+  assert.equal(lists(), 3, 'X is still used by b');
+  assert.equal(pending(), 0);
+  assert.deepEqual(s.getLocal('f', 'b')!.blockHashes, sha('blocks X'));
+  s.updateLocal('f', [content('b', 'Y'), { ...file('c', 0), deleted: true, blockHashes: new Uint8Array(0), blocksHash: undefined }]);
+  s.collectGarbage();
+  assert.equal(lists(), 1, 'X and Z are gone, Y stays');
+  assert.deepEqual(s.getLocal('f', 'a')!.blockHashes, sha('blocks Y'));
+  // Dropping a folder collects what only it used.
+  s.updateLocal('g', [content('only-g', 'W'), content('shared', 'Y')]);
+  s.dropFolder('g');
+  assert.equal(lists(), 1);
+  assert.equal(pending(), 0);
+});

@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ScanPool } from '../../src/scanner/worker-pool.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -51,4 +52,43 @@ test('the scan pool lets surplus workers go soon after a burst and keeps the fir
   const [again] = await pool.hash(root, [{ name: 'a', blockSize: 128 * 1024 }]);
   assert.deepEqual(Buffer.from(again!.hashes), sha(data.a));
   assert.equal(pool.running, 1);
+});
+
+test('a cancelled hash or walk stops in the worker itself, not just for the caller', { timeout: 20_000 }, async (t) => {
+  const { dir: root, cleanup } = await tempDir();
+  t.after(cleanup);
+  // 8 GiB of holes: minutes to hash, a moment to make.
+  const fh = await fs.open(path.join(root, 'huge'), 'w');
+  await fh.truncate(8 * 2 ** 30);
+  await fh.close();
+  const pool = new ScanPool(1);
+  t.after(() => pool.close());
+  const abort = new AbortController();
+  let hashed = 0;
+  const req = pool.hash(root, [{ name: 'huge', blockSize: 16 << 20 }], abort.signal, (n) => (hashed += n));
+  await until(() => hashed > 0, 10_000);
+  abort.abort(new Error('stop'));
+  await assert.rejects(req, /stop/);
+  // The worker saw the cancel flag: its slot is free long before 8 GiB could have been hashed.
+  await until(() => pool.outstanding === 0, 5_000, 1);
+  t.diagnostic(`stopped after ${Math.round(hashed / 2 ** 20)} MiB`);
+  // The same worker takes the next request at once.
+  await fs.writeFile(path.join(root, 'small'), 'small');
+  const [r] = await pool.hash(root, [{ name: 'small', blockSize: 128 * 1024 }]);
+  assert.deepEqual(Buffer.from(r!.hashes), createHash('sha256').update('small').digest());
+
+  // A walk of a big tree, cancelled, stops as well.
+  for (let d = 0; d < 50; d++) {
+    await fs.mkdir(path.join(root, `d${d}`));
+    await Promise.all(Array.from({ length: 200 }, (_, i) => fs.writeFile(path.join(root, `d${d}`, `f${i}`), '')));
+  }
+  const walkAbort = new AbortController();
+  let seen = 0;
+  const walk = pool.walk({ root, sub: '', ignore: [], ignoreKey: 'none', autoNormalize: true, keepTemporariesH: 0, nowMs: Date.now() }, (entries) => {
+    seen += entries.length;
+    if (seen >= 1000) walkAbort.abort(new Error('enough'));
+  }, walkAbort.signal);
+  await assert.rejects(walk, /enough/);
+  await until(() => pool.outstanding === 0, 5_000, 1);
+  assert.ok(seen < 10_050, `the walk stopped part way (${seen} entries)`);
 });
