@@ -18,6 +18,8 @@ const ALG = { name: 'ECDSA', namedCurve: 'P-384', hash: 'SHA-384' } as const;
 export interface Identity {
   deviceId: string;
   certPem: string;
+  /** The private key (PKCS#8 PEM), for the TLS of device connections. */
+  keyPem: string;
 }
 
 async function createCertificate(certFile: string, keyFile: string): Promise<void> {
@@ -85,5 +87,6 @@ export async function loadOrCreateIdentity(certFile: string, keyFile: string): P
   } catch (err) {
     throw new Error(`${certFile}: not a PEM certificate (${(err as Error).message})`);
   }
-  return { deviceId: formatDeviceId(deviceIdFromCertificate(new Uint8Array(cert.rawData))), certPem };
+  const keyPem = await fs.readFile(keyFile, 'utf8');
+  return { deviceId: formatDeviceId(deviceIdFromCertificate(new Uint8Array(cert.rawData))), certPem, keyPem };
 }

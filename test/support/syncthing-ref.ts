@@ -44,7 +44,55 @@ export interface Reference {
   apiKey: string;
   home: string;
   myId: string;
+  /** The tcp://127.0.0.1:PORT this instance listens on for devices. */
+  syncAddress: string;
+  /** Everything it logged so far (stdout and stderr). */
+  log(): string;
+  /**
+   * Lines of the log that say a connection went wrong (protocol errors, bad certificates, invalid
+   * states, connections closed), except those matching `expected`.
+   */
+  connectionProblems(expected?: RegExp[]): string[];
+  /** GET with the API key, parsed JSON. */
+  json<T = any>(p: string): Promise<T>;
+  /** A request with the API key. */
+  req(p: string, init?: RequestInit): Promise<Response>;
   stop(): Promise<void>;
+  /** SIGKILL, no goodbye. */
+  kill(): Promise<void>;
+}
+
+/** A device the reference knows, and how to reach it. */
+export interface RefDevice {
+  id: string;
+  name?: string;
+  addresses?: string[];
+  paused?: boolean;
+  compression?: 'metadata' | 'always' | 'never';
+}
+
+/** A folder of the reference, shared with the given devices. */
+export interface RefFolder {
+  id: string;
+  path: string;
+  label?: string;
+  type?: 'sendreceive' | 'sendonly' | 'receiveonly';
+  devices?: string[];
+  paused?: boolean;
+  rescanIntervalS?: number;
+  fsWatcherEnabled?: boolean;
+}
+
+export interface ReferenceOptions {
+  apiKey?: string;
+  devices?: RefDevice[];
+  folders?: RefFolder[];
+  /** Default 1 s, so redials in tests are quick. */
+  reconnectionIntervalS?: number;
+  /** The device name it announces (the hostname otherwise). */
+  name?: string;
+  /** A fixed sync port (otherwise a free one). */
+  syncPort?: number;
 }
 
 /** `syncthing generate` into `home` (no default folder); returns the device ID it printed. */
@@ -59,10 +107,35 @@ export function syncthingGenerate(home: string, defaultFolder = false): string {
 }
 
 /** Rewrites config.xml for a loopback-only, quiet instance (through our own config module). */
-async function makeLoopbackOnly(home: string, guiPort: number, syncPort: number, apiKey: string): Promise<void> {
+async function makeLoopbackOnly(home: string, guiPort: number, syncPort: number, apiKey: string, opts: ReferenceOptions = {}): Promise<void> {
   const file = path.join(home, 'config.xml');
   const doc = parseConfigXml(await fs.readFile(file, 'utf8'));
   const o = doc.cfg.options as Record<string, unknown>;
+  if (opts.reconnectionIntervalS !== undefined || opts.devices) o.reconnectionIntervalS = opts.reconnectionIntervalS ?? 1;
+  const myDevice = doc.cfg.devices[0];
+  if (myDevice && opts.name) myDevice.name = opts.name;
+  if (opts.devices) {
+    const base = doc.cfg.defaults.device;
+    const mine = doc.cfg.devices.filter((d) => d.deviceID === myDevice?.deviceID);
+    doc.cfg.devices = [
+      ...mine,
+      ...opts.devices.map((d) => ({ ...structuredClone(base), deviceID: d.id, name: d.name ?? '', addresses: d.addresses ?? ['dynamic'], paused: d.paused ?? false, compression: d.compression ?? 'metadata' })),
+    ];
+  }
+  if (opts.folders) {
+    const base = doc.cfg.defaults.folder;
+    doc.cfg.folders = opts.folders.map((f) => ({
+      ...structuredClone(base),
+      id: f.id,
+      label: f.label ?? f.id,
+      path: f.path,
+      type: f.type ?? 'sendreceive',
+      paused: f.paused ?? false,
+      rescanIntervalS: f.rescanIntervalS ?? 3600,
+      fsWatcherEnabled: f.fsWatcherEnabled ?? false,
+      devices: [myDevice?.deviceID ?? '', ...(f.devices ?? [])].filter(Boolean).map((id) => ({ deviceID: id, introducedBy: '', encryptionPassword: '' })),
+    })) as typeof doc.cfg.folders;
+  }
   Object.assign(o, {
     listenAddresses: [`tcp://127.0.0.1:${syncPort}`],
     globalAnnounceEnabled: false,
@@ -80,19 +153,33 @@ async function makeLoopbackOnly(home: string, guiPort: number, syncPort: number,
   await fs.writeFile(file, serializeConfigXml(doc));
 }
 
-/** Starts Syncthing on an existing or new home and waits until it answers. */
-export async function startReference(home: string, apiKey = 'reference-key'): Promise<Reference> {
+/** The parts of a fresh reference home that must exist before it starts: its device ID. */
+export async function prepareReferenceHome(home: string): Promise<string> {
   await fs.mkdir(home, { recursive: true });
-  const exists = await fs.access(path.join(home, 'config.xml')).then(() => true, () => false);
-  const myId = exists ? '' : syncthingGenerate(home);
-  const [guiPort, syncPort] = [await freePort(), await freePort()];
-  await makeLoopbackOnly(home, guiPort, syncPort, apiKey);
+  const file = path.join(home, 'config.xml');
+  if (await fs.access(file).then(() => true, () => false)) return parseConfigXml(await fs.readFile(file, 'utf8')).cfg.devices[0]?.deviceID ?? '';
+  return syncthingGenerate(home);
+}
+
+/**
+ * Starts Syncthing on an existing or new home and waits until it answers. With `opts`, its
+ * devices and folders are set first (static addresses, reconnectionIntervalS 1 s by default), and
+ * it runs with TZ=UTC and its log kept.
+ */
+export async function startReference(home: string, apiKeyOrOpts: string | ReferenceOptions = 'reference-key'): Promise<Reference> {
+  const opts: ReferenceOptions = typeof apiKeyOrOpts === 'string' ? { apiKey: apiKeyOrOpts } : apiKeyOrOpts;
+  const apiKey = opts.apiKey ?? 'reference-key';
+  const myId = await prepareReferenceHome(home);
+  const [guiPort, syncPort] = [await freePort(), opts.syncPort ?? (await freePort())];
+  await makeLoopbackOnly(home, guiPort, syncPort, apiKey, opts);
   const child: ChildProcess = spawn('syncthing', ['serve', `--home=${home}`, '--no-browser', '--no-restart', `--gui-address=127.0.0.1:${guiPort}`], {
-    env: { ...process.env, STNOUPGRADE: '1', STNORESTART: '1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, STNOUPGRADE: '1', STNORESTART: '1', TZ: 'UTC' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr?.on('data', (d) => (stderr += d));
+  let output = '';
+  child.stderr?.on('data', (d) => ((stderr += d), (output += d)));
+  child.stdout?.on('data', (d) => (output += d));
   const base = `http://127.0.0.1:${guiPort}`;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   for (let i = 0; i < 1000; i++) {
@@ -100,16 +187,34 @@ export async function startReference(home: string, apiKey = 'reference-key'): Pr
     const ok = await fetch(`${base}/rest/system/ping`, { headers: { 'X-API-Key': apiKey } }).then((r) => r.ok, () => false);
     if (ok) {
       const st = (await (await fetch(`${base}/rest/system/status`, { headers: { 'X-API-Key': apiKey } })).json()) as { myID: string };
+      const req = (p: string, init: RequestInit = {}) => fetch(`${base}${p}`, { ...init, headers: { 'X-API-Key': apiKey, ...(init.headers as Record<string, string>) } });
       return {
         base,
         apiKey,
         home,
         myId: myId || st.myID,
+        syncAddress: `tcp://127.0.0.1:${syncPort}`,
+        log: () => output,
+        connectionProblems: (expected = []) =>
+          output
+            .split('\n')
+            .filter((l) => /protocol error|Bad certificate|invalid state|closed:|Connection to .* closed|Failed to exchange Hello|unknown .*version/i.test(l))
+            .filter((l) => !expected.some((e) => e.test(l))),
+        req,
+        async json<T>(p: string): Promise<T> {
+          const r = await req(p);
+          if (!r.ok) throw new Error(`reference ${p}: ${r.status} ${await r.text()}`);
+          return (await r.json()) as T;
+        },
         async stop() {
           child.kill('SIGTERM');
           const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
           await exited;
           clearTimeout(timer);
+        },
+        async kill() {
+          child.kill('SIGKILL');
+          await exited;
         },
       };
     }

@@ -1,0 +1,215 @@
+import type { Duplex } from 'node:stream';
+import { frame, FrameReader, type Frame } from './frame.js';
+import { decodeMessage, encodeMessage, MessageType, type ClusterConfig, type Message } from './messages.js';
+import { ProtocolError } from './pb.js';
+
+/**
+ * One BEP connection after the Hello: the message loop of 1.19.2's rawConnection (bep.md §1.6,
+ * §1.12). We send our ClusterConfig first and nothing before it; the first message we accept is
+ * the peer's ClusterConfig (or a Close). Pings go out when we have been silent for half the ping
+ * interval at a check; a peer silent for the receive timeout is dropped. Writes are whole frames
+ * in order, paced by the socket: send() resolves once the socket has taken the frame.
+ */
+
+export interface Throttle {
+  /** Resolves when `bytes` may pass (a token bucket shared by connections, or none). */
+  take(bytes: number): Promise<void>;
+}
+
+export interface ConnectionTimers {
+  /** A Ping goes out at a check when nothing was written for this long (1.19.2: 90 s / 2 checks). */
+  pingIntervalMs: number;
+  /** Nothing received for this long closes the connection (1.19.2: 300 s). */
+  receiveTimeoutMs: number;
+  /** How long a Close may take to go out before the socket is destroyed (1.19.2: 10 s). */
+  closeTimeoutMs: number;
+}
+
+export const TIMERS: ConnectionTimers = { pingIntervalMs: 90_000, receiveTimeoutMs: 300_000, closeTimeoutMs: 10_000 };
+
+export interface ConnectionHandlers {
+  /** Every message after the first ClusterConfig, and that one too; called in arrival order. */
+  message(m: Message): void | Promise<void>;
+  /** The connection ended: `reason` says why (a Close from the peer, a protocol error, our own close). */
+  closed(reason: string, byPeer: boolean): void;
+}
+
+export interface ConnectionOptions {
+  /** Compress messages (not Responses unless `always`) per the device's compression setting. */
+  compression: 'metadata' | 'always' | 'never';
+  timers?: Partial<ConnectionTimers>;
+  readThrottle?: Throttle;
+  writeThrottle?: Throttle;
+  /** Largest message accepted (default: the protocol's 500,000,000 bytes). */
+  maxMessage?: number;
+}
+
+export class BepConnection {
+  private readonly reader: FrameReader;
+  private readonly timers: ConnectionTimers;
+  private started = false;
+  private gotClusterConfig = false;
+  private ended = false;
+  private lastReadMs = Date.now();
+  private lastWriteMs = Date.now();
+  private pingTimer?: NodeJS.Timeout;
+  private receiveTimer?: NodeJS.Timeout;
+  private writing: Promise<void> = Promise.resolve();
+  /** Message handling in order; the socket is paused while a handler or the read throttle holds it. */
+  private handling: Promise<void> = Promise.resolve();
+  private pendingHandlers = 0;
+  inBytes = 0;
+  outBytes = 0;
+  readonly startedAt = new Date();
+
+  constructor(
+    private readonly socket: Duplex,
+    leftover: Uint8Array,
+    private readonly h: ConnectionHandlers,
+    private readonly o: ConnectionOptions,
+  ) {
+    this.timers = { ...TIMERS, ...o.timers };
+    this.reader = new FrameReader(o.maxMessage);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.once('end', () => this.end('connection closed by the remote device (EOF)', true));
+    socket.once('close', () => this.end('connection closed', true));
+    socket.on('error', (err: Error) => this.end(`connection error: ${err.message}`, true));
+    if (leftover.length > 0) this.onData(leftover);
+    // The Hello exchange left the socket paused: reading starts now.
+    if (this.pendingHandlers === 0) socket.resume();
+  }
+
+  /** Sends our ClusterConfig, which must be the first message, and starts the ping timers. */
+  start(cc: ClusterConfig): Promise<void> {
+    if (this.started) throw new Error('connection already started');
+    this.started = true;
+    const first = this.write({ type: MessageType.ClusterConfig, msg: cc });
+    const pingCheck = Math.max(10, Math.floor(this.timers.pingIntervalMs / 2));
+    this.pingTimer = setInterval(() => {
+      if (Date.now() - this.lastWriteMs >= pingCheck) this.write({ type: MessageType.Ping, msg: {} }).catch(() => undefined);
+    }, pingCheck);
+    this.pingTimer.unref();
+    const receiveCheck = Math.max(10, Math.floor(this.timers.receiveTimeoutMs / 2));
+    this.receiveTimer = setInterval(() => {
+      if (Date.now() - this.lastReadMs > this.timers.receiveTimeoutMs) this.fail(`read timeout: nothing received for ${this.timers.receiveTimeoutMs / 1000} s`);
+    }, receiveCheck);
+    this.receiveTimer.unref();
+    return first;
+  }
+
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  /** Sends a message after our ClusterConfig (another ClusterConfig included). */
+  send(m: Message): Promise<void> {
+    if (!this.started) return Promise.reject(new Error('the ClusterConfig must be sent first'));
+    return this.write(m);
+  }
+
+  /** Sends Close with `reason` (waiting up to the close timeout for it to go out), then ends the connection. */
+  async close(reason: string): Promise<void> {
+    if (this.ended) return;
+    const sent = this.write({ type: MessageType.Close, msg: { reason } }, true).catch(() => undefined);
+    this.end(reason, false, sent);
+    await sent;
+  }
+
+  private write(m: Message, force = false): Promise<void> {
+    if (this.ended) return Promise.reject(new Error('connection closed'));
+    const compress = this.o.compression === 'always' || (this.o.compression === 'metadata' && m.type !== MessageType.Response);
+    const parts = frame(m.type, encodeMessage(m), compress);
+    const bytes = parts[0].length + parts[1].length;
+    const run = this.writing.then(async () => {
+      if (this.ended && !force) throw new Error('connection closed');
+      await this.o.writeThrottle?.take(bytes);
+      await new Promise<void>((resolve, reject) => {
+        this.socket.write(parts[0]);
+        const ok = this.socket.write(parts[1], (err) => (err ? reject(err) : undefined));
+        this.outBytes += bytes;
+        this.lastWriteMs = Date.now();
+        // Paced by the socket: the next frame waits until this one is mostly out.
+        if (ok) resolve();
+        else this.socket.once('drain', () => resolve());
+      });
+    });
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.ended) return;
+    this.lastReadMs = Date.now();
+    this.inBytes += chunk.length;
+    let frames: Frame[];
+    try {
+      frames = this.reader.push(chunk);
+    } catch (err) {
+      return this.fail(err instanceof ProtocolError ? `protocol error: ${err.message}` : `reading: ${(err as Error).message}`);
+    }
+    const throttle = this.o.readThrottle;
+    if (frames.length === 0 && !throttle) return;
+    // While messages are being handled (or the throttle holds us), nothing more is read.
+    this.socket.pause();
+    this.pendingHandlers++;
+    this.handling = this.handling
+      .then(async () => {
+        if (throttle) await throttle.take(chunk.length);
+        for (const f of frames) {
+          if (this.ended) return;
+          await this.handle(f);
+        }
+      })
+      .catch((err: unknown) => this.fail(err instanceof ProtocolError ? `protocol error: ${err.message}` : `handling a message: ${(err as Error).message}`))
+      .finally(() => {
+        if (--this.pendingHandlers === 0 && !this.ended) this.socket.resume();
+      });
+  }
+
+  private async handle(f: Frame): Promise<void> {
+    const m = decodeMessage(f.type, f.body);
+    if (!m) return; // an unknown type is skipped, as 1.19.2 does
+    if (!this.gotClusterConfig) {
+      if (m.type === MessageType.Close) return this.end(`closed by remote: ${m.msg.reason}`, true);
+      if (m.type !== MessageType.ClusterConfig) throw new ProtocolError(`first message must be ClusterConfig, got message type ${m.type}`);
+      this.gotClusterConfig = true;
+    }
+    if (m.type === MessageType.Close) return this.end(`closed by remote: ${m.msg.reason}`, true);
+    if (m.type === MessageType.Ping) return;
+    await this.h.message(m);
+  }
+
+  private fail(reason: string): void {
+    if (this.ended) return;
+    // A protocol error is answered with a Close saying so, as Syncthing does, then the socket goes.
+    const sent = this.started ? this.write({ type: MessageType.Close, msg: { reason } }, true).catch(() => undefined) : undefined;
+    this.end(reason, false, sent);
+  }
+
+  /**
+   * Ends the connection once: timers stop, the handler hears why, and the socket is ended after
+   * `flush` (a Close being written) or the close timeout, whichever is first, then destroyed.
+   */
+  private end(reason: string, byPeer: boolean, flush?: Promise<unknown>): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearInterval(this.pingTimer);
+    clearInterval(this.receiveTimer);
+    const socket = this.socket;
+    const finish = () => {
+      socket.end();
+      setTimeout(() => socket.destroy(), 1000).unref();
+    };
+    if (!flush || byPeer) finish();
+    else {
+      const timer = setTimeout(finish, this.timers.closeTimeoutMs);
+      timer.unref();
+      flush.then(() => (clearTimeout(timer), finish()), () => (clearTimeout(timer), finish()));
+    }
+    this.h.closed(reason, byPeer);
+  }
+}
