@@ -14,6 +14,9 @@ import type { Configuration, GuiConfiguration } from './config/types.js';
 import { EventLog } from './events/event-log.js';
 import { HttpServer, type HttpServerOptions } from './http/server.js';
 import { LoginGuard } from './http/login-guard.js';
+import { ConnectionService } from './services/connections/connection-service.js';
+import type { ConnectionTimers } from './bep/connection.js';
+import { SYNCHRO_VERSION } from './services/version.js';
 import { IndexStore } from './index/index-store.js';
 import { ScanPool } from './scanner/worker-pool.js';
 import { FolderService } from './services/folder-service.js';
@@ -54,8 +57,12 @@ export interface AppOptions {
   jobExpireMs?: number;
   /** Called after POST /rest/system/shutdown has been answered and the app has stopped. */
   onShutdown?: () => void;
+  /** --listen-address / SYNCHRO_LISTEN_ADDRESS: device connections listen here instead of options.listenAddresses. */
+  syncListen?: string[];
+  /** Ping and receive timeouts of device connections (tests lower them). */
+  syncTimers?: Partial<ConnectionTimers>;
   /** Connection timeouts and the anonymous-connection cap of the GUI/API listener (tests lower them). */
-  httpLimits?: Pick<HttpServerOptions, 'timeouts' | 'maxUntrusted'>;
+  httpLimits?: Pick<HttpServerOptions, 'timeouts' | 'maxUntrusted' | 'untrustedGraceMs'>;
 }
 
 /** Creates the home directory and proves it writable, with a message a user can act on. */
@@ -124,6 +131,7 @@ class Instance {
     readonly index: IndexStore,
     private readonly jobs: JobRegistry,
     private readonly renewal: NodeJS.Timeout,
+    readonly connections: ConnectionService,
   ) {}
 
   /** `reset`: folders whose index is erased before anything starts (POST /rest/system/reset). */
@@ -160,10 +168,24 @@ class Instance {
     const index = IndexStore.open(path.join(paths.databaseDir, 'index.db'), paths.migrationsDir);
     if (reset) for (const f of reset.folder ? [reset.folder] : cfg.folders.map((x) => x.id)) index.dropFolder(f);
     const pool = new ScanPool(0);
-    const folders = new FolderService({ config, index, pool, events, clock, log: logBook.logger('model'), myId, shortId: shortDeviceId(myId), home: paths.home });
+    const pending = new PendingService(events, () => clock.nowMs());
+    const connections = new ConnectionService({
+      config,
+      events,
+      log: logBook.logger('connections'),
+      keys: identity,
+      myId,
+      pending,
+      clientVersion: `v${SYNCHRO_VERSION}`,
+      listenOverride: opts.syncListen,
+      timers: opts.syncTimers,
+      nowMs: () => clock.nowMs(),
+    });
+    const folders = new FolderService({ config, index, pool, events, clock, log: logBook.logger('model'), myId, shortId: shortDeviceId(myId), home: paths.home, remoteState: (f, dev) => connections.remoteFolderState(dev, f) });
     config.subscribe(configEvents(events));
     config.subscribe(folders.subscriber());
     config.subscribe(restartRequiredTracker());
+    config.subscribe(connections.subscriber());
 
     tokens.gui = () => config.current().gui;
     const { sessions, csrfTokens, logins } = tokens;
@@ -178,13 +200,14 @@ class Instance {
       guiAddressUsed: () => http?.address ?? '',
       guiAddressOverridden: opts.guiAddress !== undefined,
       startMs: startedMs,
+      connections,
     });
     http = new HttpServer(
       {
         config,
         events,
         system,
-        pending: new PendingService(events),
+        pending,
         folders,
         jobs,
         logBook,
@@ -215,13 +238,16 @@ class Instance {
     }, 24 * 3600 * 1000);
     renewal.unref();
     folders.start();
+    await connections.start();
     events.append('StartupComplete', { myID: myId });
-    return new Instance(http, config, events, myId, log, folders, pool, index, jobs, renewal);
+    return new Instance(http, config, events, myId, log, folders, pool, index, jobs, renewal, connections);
   }
 
   /** Reverse order of construction: stop answering, stop the folders, then close the workers and the index. */
   async stop(): Promise<void> {
     clearInterval(this.renewal);
+    // Devices first: each gets a Close with a reason while everything else is still up.
+    await this.connections.stop();
     await this.http.close();
     this.jobs.stopAll();
     await this.folders.stop();
@@ -288,6 +314,10 @@ export class App {
   }
   get config(): ConfigStore {
     return this.instance.config;
+  }
+  /** The device connection service (tests read where it listens). */
+  get connections(): ConnectionService {
+    return this.instance.connections;
   }
 
   /** Rebuilds the instance; with `reset`, the index of that folder (or of all) is erased in between. */

@@ -18,7 +18,7 @@ const USAGE = `Synchro ${SYNCHRO_VERSION} — a folder service that speaks Synct
 
 Usage:
   synchro serve    [--home DIR] [--gui-address HOST:PORT] [--gui-apikey KEY] [--no-default-folder]
-                   [--event-masks N] [--job-expire SECONDS] [--log-format text|json]
+                   [--event-masks N] [--job-expire SECONDS] [--log-format text|json] [--listen-address URL,...]
                    [--gui-assets DIR] [--gui-baseurl /PREFIX/] [--gui-cert FILE --gui-key FILE] [--gui-client-ca FILE] [--gui-min-tls-version 1.2|1.3]
   synchro generate [--home DIR] [--gui-user USER --gui-password PASSWORD] [--no-default-folder]
   synchro cli      [--home DIR | --url URL --api-key KEY] METHOD PATH [key=value ...] [--json BODY] [--wait]
@@ -40,6 +40,8 @@ start) unless --gui-cert/--gui-key name one; --gui-client-ca requires client cer
 those CAs; --gui-min-tls-version defaults to 1.2. Env: SYNCHRO_GUI_CERT, SYNCHRO_GUI_KEY,
 SYNCHRO_GUI_CLIENT_CA, SYNCHRO_GUI_MIN_TLS_VERSION.
 --job-expire: how long a finished _async job stays readable at /rest/jobs/status (default 60).
+--listen-address (or SYNCHRO_LISTEN_ADDRESS): device connections listen on these tcp:// addresses
+(comma-separated) instead of options listenAddresses, as --gui-address does for the GUI.
 `;
 
 function fail(message: string): never {
@@ -65,6 +67,7 @@ async function serve(argv: string[]): Promise<void> {
       'gui-min-tls-version': { type: 'string' },
       'gui-baseurl': { type: 'string' },
       'gui-assets': { type: 'string' },
+      'listen-address': { type: 'string' },
     },
   });
   const env = (name: string) => process.env[name] || undefined;
@@ -96,9 +99,11 @@ async function serve(argv: string[]): Promise<void> {
   const home = values.home ?? defaultHome();
   const masks = values['event-masks'] ?? (process.env.SYNCHRO_EVENT_MASKS || undefined);
   if (masks !== undefined && !/^[1-9]\d{0,5}$/.test(masks)) fail(`--event-masks ${JSON.stringify(masks)}: want a whole number from 1 to 999999`);
+  const listen = values['listen-address'] ?? env('SYNCHRO_LISTEN_ADDRESS');
   const app = await App.start({
     home,
     projectRoot,
+    syncListen: listen === undefined ? undefined : listen.split(',').map((a) => a.trim()).filter(Boolean),
     guiAddress: values['gui-address'] ?? (process.env.STGUIADDRESS || undefined),
     apiKey: values['gui-apikey'] ?? (process.env.STGUIAPIKEY || undefined),
     noDefaultFolder: values['no-default-folder'],

@@ -34,6 +34,7 @@ export const TIMEOUTS: ListenerTimeouts = { firstByteMs: 15_000, headersMs: 15_0
 /** Most connections without a request with credentials on them (see ConnectionGuard). */
 export const MAX_UNTRUSTED = 128;
 
+
 /**
  * Connections that have not yet carried a request with valid credentials, oldest first. Past the
  * cap the oldest is closed: a flood of anonymous connections costs the flooder its own oldest
@@ -41,17 +42,23 @@ export const MAX_UNTRUSTED = 128;
  * One guard serves every listener of a server, so a moved GUI address keeps the count.
  */
 export class ConnectionGuard {
-  private readonly untrusted = new Set<net.Socket>();
+  /** Untrusted sockets by when they connected, oldest first (Map order). */
+  private readonly untrusted = new Map<net.Socket, number>();
   private readonly trusted = new WeakSet<net.Socket>();
 
-  constructor(private readonly max = MAX_UNTRUSTED) {}
+  constructor(
+    private readonly max = MAX_UNTRUSTED,
+    /** A connection this young is never closed for the cap: a burst of clients (ten thousand polls) has time to show its key. */
+    private readonly graceMs = 2000,
+  ) {}
 
-  /** Counts a new connection as untrusted; closes the oldest untrusted one when there are too many. */
+  /** Counts a new connection as untrusted; closes the oldest untrusted ones past their grace when there are too many. */
   admit(socket: net.Socket): void {
-    this.untrusted.add(socket);
+    const now = Date.now();
+    this.untrusted.set(socket, now);
     socket.once('close', () => this.untrusted.delete(socket));
-    while (this.untrusted.size > this.max) {
-      const oldest = this.untrusted.values().next().value as net.Socket;
+    for (const [oldest, since] of this.untrusted) {
+      if (this.untrusted.size <= this.max || now - since < this.graceMs) break;
       this.untrusted.delete(oldest);
       oldest.destroy();
     }

@@ -48,8 +48,9 @@ export interface HttpServerOptions {
   baseUrl?: string;
   /** Connection timeouts, lowered by tests (the defaults are Go's http.Server's as Syncthing sets it). */
   timeouts?: Partial<ListenerTimeouts>;
-  /** Most connections without credentials at once (MAX_UNTRUSTED). */
+  /** Most connections without credentials at once (MAX_UNTRUSTED), and how young one may be and still not count (2 s). */
   maxUntrusted?: number;
+  untrustedGraceMs?: number;
 }
 
 /** "host:port", "[v6]:port", "http(s)://host:port", "unix:///path" or "/path" → what listen() takes. */
@@ -81,7 +82,7 @@ export class HttpServer {
     private readonly opts: HttpServerOptions,
   ) {
     this.metrics = new Metrics(d.events, d.folders);
-    this.guard = new ConnectionGuard(opts.maxUntrusted);
+    this.guard = new ConnectionGuard(opts.maxUntrusted, opts.untrustedGraceMs);
     const gui = () => d.config.current().gui;
     const app = this.app;
     app.silent = true;

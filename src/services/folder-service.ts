@@ -35,6 +35,8 @@ export interface FolderServiceDeps {
   shortId: string;
   /** Synchro's home (config, keys, index): no versions store may be there. */
   home: string;
+  /** How a remote device has a folder, from its last ClusterConfig (valid, paused, notSharing, unknown). */
+  remoteState?: (folder: string, device: string) => string;
 }
 
 export interface TreeNode {
@@ -316,7 +318,7 @@ export class FolderService {
     if (device !== '' && device !== this.d.myId) {
       const f = this.folderCfg(id);
       const dev = this.d.config.current().devices.find((x) => x.deviceID === device);
-      remoteState = !f.devices.some((x) => x.deviceID === device) ? 'notSharing' : dev?.paused ? 'paused' : 'unknown';
+      remoteState = !f.devices.some((x) => x.deviceID === device) ? 'notSharing' : dev?.paused ? 'paused' : (this.d.remoteState?.(id, device) ?? 'unknown');
       need = this.d.index.remoteNeedCounts(id, device);
       sequence = 0;
     }

@@ -2,9 +2,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { ConfigStore } from '../config/config-store.js';
+import type { ConnectionService } from './connections/connection-service.js';
 import type { Clock } from '../shared/clock.js';
 import type { Paths } from '../shared/paths.js';
-import { formatTimeSeconds, ZERO_TIME } from '../shared/time-format.js';
+import { formatTimeSeconds } from '../shared/time-format.js';
 import { versionInfo, goArch, goOs, SYNCHRO_VERSION, API_VERSION } from './version.js';
 
 export interface SystemServiceDeps {
@@ -16,6 +17,8 @@ export interface SystemServiceDeps {
   guiAddressUsed: () => string;
   guiAddressOverridden: boolean;
   startMs: number;
+  /** Device connections: their status, the listeners', and device statistics. */
+  connections: Pick<ConnectionService, 'connections' | 'listenerStatus' | 'deviceStats'>;
 }
 
 /** How long a `goroutines` count is reused; dashboards poll system/status many times a second. */
@@ -52,7 +55,7 @@ export class SystemService {
     const opts = this.d.config.current().options;
     const out: Record<string, unknown> = {
       alloc: mem.heapUsed,
-      connectionServiceStatus: {},
+      connectionServiceStatus: this.d.connections.listenerStatus(),
       cpuPercent: 0,
       goroutines: this.activeResources(),
       guiAddressOverridden: this.d.guiAddressOverridden,
@@ -99,32 +102,15 @@ export class SystemService {
     });
   }
 
-  /** Every configured remote device, none connected (Synchro has no peer protocol yet). v2 leaves out our own device. */
+  /** /rest/system/connections: every configured remote device, connected or not (v2 leaves out our own device). */
   connections(): Record<string, unknown> {
-    const blank = { at: ZERO_TIME, inBytesTotal: 0, outBytesTotal: 0, startedAt: ZERO_TIME };
-    const connections: Record<string, unknown> = {};
-    for (const dev of this.d.config.current().devices) {
-      if (dev.deviceID === this.d.myId) continue;
-      connections[dev.deviceID] = {
-        ...blank,
-        connected: false,
-        paused: dev.paused,
-        clientVersion: '',
-        address: '',
-        type: '',
-        isLocal: false,
-        crypto: '',
-        primary: { ...blank, address: '', type: '', isLocal: false, crypto: '' },
-      };
-    }
-    return { connections: sortKeys(connections), total: { at: formatTimeSeconds(this.d.clock.nowMs()), inBytesTotal: 0, outBytesTotal: 0 } };
+    return this.d.connections.connections();
   }
 
+  /** /rest/stats/device: for every configured device, when it was last seen and how long it stayed. */
   deviceStats(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const dev of this.d.config.current().devices) {
-      out[dev.deviceID] = { lastSeen: formatTimeSeconds(0), lastConnectionDurationS: 0 };
-    }
+    for (const dev of this.d.config.current().devices) out[dev.deviceID] = this.d.connections.deviceStats(dev.deviceID);
     return sortKeys(out);
   }
 

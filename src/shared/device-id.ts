@@ -107,3 +107,19 @@ export function parseDeviceId(input: string): string {
 export function shortDeviceId(canonical: string): string {
   return canonical.slice(0, 7);
 }
+
+/** The 32 bytes of a canonical device ID (what ClusterConfig carries). */
+export function deviceIdBytes(canonical: string): Uint8Array {
+  const plain = canonical.replace(/-/g, '');
+  if (plain.length !== 56) throw new AppError('invalid', `${goQuote(canonical)}: device ID invalid: incorrect length`);
+  let data = '';
+  for (let i = 0; i < 4; i++) data += plain.slice(i * 14, i * 14 + 13);
+  return base32Decode32(data);
+}
+
+/** The 64-bit ShortID of a device (its first 8 bytes, big-endian), as BEP version vectors and modified_by carry it. */
+export function shortIdOf(id: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = 0; i < 8; i++) v = (v << 8n) | BigInt(id[i]!);
+  return v;
+}

@@ -48,6 +48,7 @@ export const FACILITIES: Record<string, string> = {
   api: 'REST API',
   auth: 'Authentication and sessions',
   config: 'Configuration loading and saving',
+  connections: 'Device connections: listening, dialling, TLS, Hello and BEP',
   events: 'Event generation and logging',
   main: 'Main package',
   model: 'Folder runners and the index',

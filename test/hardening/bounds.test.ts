@@ -107,7 +107,7 @@ test('a request body that trickles in is cut off with a 408, with or without cre
 });
 
 test('idle anonymous connections past the cap close oldest first; authenticated ones stay', { timeout: 30_000 }, async (t) => {
-  const s = await startServer({ httpLimits: { maxUntrusted: 20 } });
+  const s = await startServer({ httpLimits: { maxUntrusted: 20, untrustedGraceMs: 0 } });
   t.after(() => s.stop());
   // One connection that showed its API key, kept alive.
   const trusted = await rawConnect(s);

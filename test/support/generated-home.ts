@@ -17,6 +17,8 @@ export async function generatedHome(home: string, o: { port: number; apiKey: str
   const configFile = path.join(home, 'config.xml');
   const doc = parseConfigXml(await fs.readFile(configFile, 'utf8'));
   doc.cfg.gui.address = `127.0.0.1:${o.port}`;
+  // Device connections on loopback only, whatever port is free.
+  doc.cfg.options.listenAddresses = ['tcp://127.0.0.1:0'];
   doc.cfg.gui.apiKey = o.apiKey;
   const defaults = doc.cfg.defaults.folder;
   doc.cfg.folders = o.folders.map((f) => ({ ...structuredClone(defaults), label: f.id, ...f, versioning: { ...defaults.versioning, ...f.versioning } }) as FolderConfiguration);

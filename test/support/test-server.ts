@@ -36,6 +36,8 @@ export async function startServer(opts: Partial<AppOptions> & { configXml?: stri
     projectRoot,
     guiAddress: '127.0.0.1:0',
     noDefaultFolder: true,
+    // Device connections on loopback only, on a port of their own.
+    syncListen: ['tcp://127.0.0.1:0'],
     logSink: (t) => void logs.push(t),
     ...opts,
     home,
