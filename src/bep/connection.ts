@@ -25,6 +25,9 @@ export interface ConnectionTimers {
   closeTimeoutMs: number;
 }
 
+/** How long after our Close we wait for the peer to hang up before we end the stream ourselves. */
+const CLOSE_GRACE_MS = 1000;
+
 export const TIMERS: ConnectionTimers = { pingIntervalMs: 90_000, receiveTimeoutMs: 300_000, closeTimeoutMs: 10_000 };
 
 export interface ConnectionHandlers {
@@ -193,6 +196,9 @@ export class BepConnection {
   /**
    * Ends the connection once: timers stop, the handler hears why, and the socket is ended after
    * `flush` (a Close being written) or the close timeout, whichever is first, then destroyed.
+   * After a Close the peer is given a moment to hang up first: 1.19.2 reads the Close and the end
+   * of the stream in two goroutines, and when both arrive together it reports "reading length:
+   * EOF" instead of our reason.
    */
   private end(reason: string, byPeer: boolean, flush?: Promise<unknown>): void {
     if (this.ended) return;
@@ -208,7 +214,15 @@ export class BepConnection {
     else {
       const timer = setTimeout(finish, this.timers.closeTimeoutMs);
       timer.unref();
-      flush.then(() => (clearTimeout(timer), finish()), () => (clearTimeout(timer), finish()));
+      const afterFlush = () => {
+        clearTimeout(timer);
+        if (socket.destroyed) return;
+        const grace = setTimeout(finish, CLOSE_GRACE_MS);
+        grace.unref();
+        socket.once('close', () => clearTimeout(grace));
+        socket.resume(); // read (and drop) until the peer hangs up
+      };
+      flush.then(afterFlush, afterFlush);
     }
     this.h.closed(reason, byPeer);
   }

@@ -5,7 +5,8 @@ import type { Configuration } from '../../config/types.js';
 import type { EventSink } from '../../events/types.js';
 import { BepConnection, type ConnectionTimers } from '../../bep/connection.js';
 import { exchangeHello, HELLO_TIMEOUT_MS } from '../../bep/hello.js';
-import { encodeClusterConfig, MessageType, type ClusterConfig, type Hello, type Message } from '../../bep/messages.js';
+import { frame } from '../../bep/frame.js';
+import { encodeClose, encodeClusterConfig, MessageType, type ClusterConfig, type Hello, type Message } from '../../bep/messages.js';
 import { ProtocolError } from '../../bep/pb.js';
 import { clientOptions, cryptoName, peerCertificate, serverOptions, type DeviceKeys } from '../../bep/tls.js';
 import { background } from '../../shared/background.js';
@@ -291,20 +292,34 @@ export class ConnectionService {
     } catch (err) {
       return refuse(`exchanging Hello with ${device}: ${messageOf(err)}`);
     }
-    if (this.stopped) return refuse('shutting down');
+    // After the Hello a refusal says why: a Close may precede the ClusterConfig (1.19.2 logs "closed by remote: …").
+    const refuseAfterHello = (why: string): false => {
+      const [head, body] = frame(MessageType.Close, encodeClose({ reason: why }), false);
+      socket.write(head);
+      socket.write(body);
+      // The peer hangs up once it has read the Close; if it does not, we end the stream a second later.
+      socket.on('data', () => undefined);
+      socket.resume();
+      setTimeout(() => socket.end(), 1000).unref();
+      setTimeout(() => socket.destroy(), 3000).unref();
+      this.d.log.info(`device connection ${type === 'tcp-client' ? 'to' : 'from'} ${address} refused: ${why}`);
+      return false;
+    };
+    if (this.stopped) return refuseAfterHello('the device is shutting down');
     const now = this.cfg();
     const dev = now.devices.find((x) => x.deviceID === device);
-    if (now.remoteIgnoredDevices.some((x) => x.deviceID === device)) return refuse(`device ${device} is ignored`);
+    if (now.remoteIgnoredDevices.some((x) => x.deviceID === device)) return refuseAfterHello('device is ignored');
     if (!dev) {
       this.d.pending.addDevice(device, hello.deviceName, address);
       this.d.events.append('DeviceRejected', { address, device, name: hello.deviceName });
-      return refuse(`unknown device ${device} (${JSON.stringify(hello.deviceName)}): recorded as pending`);
+      this.d.log.info(`unknown device ${device} (${JSON.stringify(hello.deviceName)}) at ${address}: recorded as pending`);
+      return refuseAfterHello('unknown device');
     }
-    if (dev.paused) return refuse(`device ${device} is paused`);
+    if (dev.paused) return refuseAfterHello('device is paused');
     const certName = dev.certName || 'syncthing';
-    if (!certNameMatches(socket, certName)) return refuse(`bad certificate from ${device}: the name is not ${JSON.stringify(certName)}`);
+    if (!certNameMatches(socket, certName)) return refuseAfterHello(`bad certificate: the name is not ${JSON.stringify(certName)}`);
     const limit = Number((now.options as Record<string, unknown>).connectionLimitMax ?? 0);
-    if (limit > 0 && !this.active.has(device) && this.active.size >= limit) return refuse(`connection limit of ${limit} devices reached`);
+    if (limit > 0 && !this.active.has(device) && this.active.size >= limit) return refuseAfterHello(`connection limit of ${limit} devices reached`);
 
     const live: Live = {
       device,
