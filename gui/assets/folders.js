@@ -194,10 +194,11 @@ async function showDialog(base, isNew) {
   (isNew ? form.elements.label : form.elements.path).focus();
 }
 
-export async function addFolder() {
+/** Opens the add dialog; `offer` (a folder another device offered) fills in its ID, label and sharing. */
+export async function addFolder(offer) {
   const defaults = await get('config/defaults/folder');
-  const id = (await get('svc/random/string?length=10')).random.toLowerCase().replace(/(.{5})/, '$1-');
-  await showDialog({ ...defaults, id, label: '', path: '' }, true);
+  const id = offer?.id ?? (await get('svc/random/string?length=10')).random.toLowerCase().replace(/(.{5})/, '$1-');
+  await showDialog({ ...defaults, id, label: offer?.label ?? '', path: '', devices: [...(defaults.devices ?? []), ...(offer?.devices ?? [])] }, true);
 }
 
 export function editFolder(f) {

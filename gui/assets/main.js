@@ -2,7 +2,7 @@ import { api, get, q, whenSignedOut } from './api.js';
 import { $, $$, bytes, duration, h, openDialog } from './dom.js';
 import * as events from './events.js';
 import { addFolder, refreshStats, refreshStatus, renderFolders, state } from './folders.js';
-import { addDevice, renderDevices } from './devices.js';
+import { addDevice, refreshConnections, refreshPending, renderDevices } from './devices.js';
 import { folderChanged } from './folder-details.js';
 import { addEvent, refreshLog, setupActivity } from './activity.js';
 import { applyTheme, loadSettings, setupSettings } from './settings.js';
@@ -56,7 +56,7 @@ async function loadConfig() {
 
 async function loadAll() {
   await loadConfig();
-  await Promise.all([...state.cfg.folders.map((f) => refreshStatus(f.id)), refreshStats()]);
+  await Promise.all([...state.cfg.folders.map((f) => refreshStatus(f.id)), refreshStats(), refreshConnections(), refreshPending()]);
   renderFolders();
   renderDevices();
   await Promise.all([refreshSystem(), refreshNotices(), refreshRestart()]);
@@ -67,6 +67,8 @@ async function refreshSystem() {
   $('#uptime').textContent = duration(s.uptime);
   $('#memory').textContent = bytes(s.sys);
   $('#gui-address').textContent = s.guiAddressUsed;
+  const listeners = Object.entries(s.connectionServiceStatus ?? {});
+  $('#sync-addresses').textContent = listeners.map(([url, l]) => (l.error ? `${url}: ${l.error}` : l.lanAddresses.join(', '))).join('; ') || '—';
   return s;
 }
 
@@ -125,6 +127,18 @@ function wireEvents() {
   events.on('ConfigSaved', async () => {
     await loadAll();
   });
+  for (const type of ['DeviceConnected', 'DeviceDisconnected']) {
+    events.on(type, async () => {
+      await refreshConnections();
+      queueRender();
+    });
+  }
+  for (const type of ['PendingDevicesChanged', 'PendingFoldersChanged']) {
+    events.on(type, async () => {
+      await refreshPending();
+      queueRender();
+    });
+  }
   events.on('FolderPaused', queueRender);
   events.on('FolderResumed', queueRender);
 }
@@ -161,6 +175,11 @@ async function startApp() {
     connection: (up) => ($('#connection').hidden = up),
     reconnect: () => loadAll(),
   });
+  // Transfer rates are differences between two looks at the byte counters.
+  setInterval(() => {
+    if (document.hidden) return;
+    refreshConnections().then(queueRender, () => undefined);
+  }, 5_000);
   // The safety net: events carry every change, this catches anything missed.
   setInterval(() => {
     if (document.hidden) return;

@@ -2,6 +2,7 @@ import type { Context, Middleware } from 'koa';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventLog } from '../events/event-log.js';
 import { ALL_EVENTS } from '../events/mask.js';
+import type { SystemService } from '../services/system-service.js';
 import type { FolderService } from '../services/folder-service.js';
 import { HttpTimers } from './http-timers.js';
 import { sampleLoopDelay } from './loop-delay.js';
@@ -21,7 +22,7 @@ export class Metrics {
   /** The same requests, timed per /rest route for /rest/debug/httpmetrics. */
   readonly timers = new HttpTimers(() => performance.now());
 
-  constructor(events: EventLog, folders: FolderService) {
+  constructor(events: EventLog, folders: FolderService, system?: SystemService) {
     const r = this.registry;
     collectDefaultMetrics({ register: r });
     this.requests = new Counter({ name: 'synchro_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [r] });
@@ -42,6 +43,8 @@ export class Metrics {
     });
     this.unlisten = events.listen(ALL_EVENTS, (e) => {
       eventsTotal.inc({ type: e.type });
+      if (e.type === 'DeviceConnected') connects.inc({ event: 'connected' });
+      else if (e.type === 'DeviceDisconnected') connects.inc({ event: 'disconnected' });
       const d = e.data as { folder?: string; from?: string; duration?: number } | undefined;
       if (e.type === 'StateChanged' && d?.from === 'scanning' && typeof d.duration === 'number') scans.observe({ folder: d.folder ?? '' }, d.duration);
     });
@@ -53,6 +56,27 @@ export class Metrics {
     });
     this.stopLoopSampler = sampleLoopDelay((s) => loopDelay.observe(s));
     new Gauge({ name: 'synchro_event_polls_waiting', help: 'Long polls parked on /rest/events', registers: [r], collect() { this.set(events.waiting); } });
+    // Device connections: read from the connection service at scrape time.
+    const deviceBytes = new Gauge({ name: 'synchro_device_bytes_total', help: 'BEP bytes to and from each device over its current connection', labelNames: ['device', 'direction'], registers: [r] });
+    new Gauge({
+      name: 'synchro_devices_connected',
+      help: 'Remote devices connected now',
+      registers: [r],
+      collect() {
+        deviceBytes.reset();
+        if (!system) return this.set(0);
+        const c = system.connections() as { connections: Record<string, { connected: boolean; inBytesTotal: number; outBytesTotal: number }> };
+        let n = 0;
+        for (const [id, v] of Object.entries(c.connections)) {
+          if (!v.connected) continue;
+          n++;
+          deviceBytes.set({ device: id, direction: 'in' }, v.inBytesTotal);
+          deviceBytes.set({ device: id, direction: 'out' }, v.outBytesTotal);
+        }
+        this.set(n);
+      },
+    });
+    const connects = new Counter({ name: 'synchro_device_connections_total', help: 'Device connections made and ended since start', labelNames: ['event'], registers: [r] });
     new Gauge({
       name: 'synchro_scanner_hashed_bytes_total',
       help: 'Bytes hashed by scans since start',

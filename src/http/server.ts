@@ -81,7 +81,7 @@ export class HttpServer {
     private readonly d: HttpDeps,
     private readonly opts: HttpServerOptions,
   ) {
-    this.metrics = new Metrics(d.events, d.folders);
+    this.metrics = new Metrics(d.events, d.folders, d.system);
     this.guard = new ConnectionGuard(opts.maxUntrusted, opts.untrustedGraceMs);
     const gui = () => d.config.current().gui;
     const app = this.app;

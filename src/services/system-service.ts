@@ -21,6 +21,9 @@ export interface SystemServiceDeps {
   connections: Pick<ConnectionService, 'connections' | 'listenerStatus' | 'deviceStats'>;
 }
 
+/** What `default` stands for in globalAnnounceServers (Syncthing 1.x). */
+const DEFAULT_DISCOVERY = ['https://discovery.syncthing.net/v2/?noannounce&id=LYXKCHX-VI3NYZR-ALCJBHF-WMZYSPK-QG6QJA3-MPFYMSO-U56GTUK-NA2MIAW', 'https://discovery-v4.syncthing.net/v2/?nolookup&id=LYXKCHX-VI3NYZR-ALCJBHF-WMZYSPK-QG6QJA3-MPFYMSO-U56GTUK-NA2MIAW', 'https://discovery-v6.syncthing.net/v2/?nolookup&id=LYXKCHX-VI3NYZR-ALCJBHF-WMZYSPK-QG6QJA3-MPFYMSO-U56GTUK-NA2MIAW'];
+
 /** How long a `goroutines` count is reused; dashboards poll system/status many times a second. */
 const RESOURCE_COUNT_TTL_MS = 1000;
 
@@ -69,9 +72,22 @@ export class SystemService {
       uptime: this.uptimeS(),
       urVersionMax: 3,
     };
-    // Syncthing adds these only when discovery is on; Synchro runs no discovery, so no methods.
+    // Syncthing adds these only when discovery is on. Synchro has no discovery yet: each method
+    // it would run is listed with an error that says so, instead of looking as if it worked.
     if (opts.globalAnnounceEnabled || opts.localAnnounceEnabled) {
-      Object.assign(out, { discoveryEnabled: true, discoveryErrors: {}, discoveryMethods: 0, discoveryStatus: {} });
+      const methods: string[] = [];
+      if (opts.globalAnnounceEnabled) {
+        const servers = (opts.globalAnnounceServers as string[] | undefined) ?? ['default'];
+        for (const s of servers.flatMap((x) => (x === 'default' ? DEFAULT_DISCOVERY : [x]))) methods.push(`global@${s}`);
+      }
+      if (opts.localAnnounceEnabled) methods.push('IPv4 local', 'IPv6 local');
+      const why = (m: string) => `${m.startsWith('global@') ? 'global' : 'local'} discovery is not supported by Synchro yet; devices are reached at their static addresses`;
+      Object.assign(out, {
+        discoveryEnabled: true,
+        discoveryErrors: Object.fromEntries(methods.map((m) => [m, why(m)])),
+        discoveryMethods: methods.length,
+        discoveryStatus: Object.fromEntries(methods.map((m) => [m, { error: why(m) }])),
+      });
     }
     return sortKeys(out);
   }

@@ -7,6 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { projectRoot, startServer, type TestServer } from '../support/test-server.js';
 import { tempDir } from '../support/temp-dir.js';
 import { addFolder, write } from '../support/folder-helpers.js';
+import { freePort, prepareReferenceHome, referenceUnavailable, startReference } from '../support/syncthing-ref.js';
 
 /**
  * The bundled GUI in a real browser (Debian's chromium, headless): sign-in, folders, live updates
@@ -251,6 +252,45 @@ test('add a device with a bad then a good ID', { skip }, async () => {
     assert.equal((await s.json('/rest/config/devices')).length, 2);
   } finally {
     await page.context().close();
+  }
+});
+
+test('a real Syncthing peer: connected with its address and client; the folder it offers is pending and shared from the banner', { skip: skip || referenceUnavailable() }, async () => {
+  const refHome = path.join(dir, 'gui-ref');
+  const refId = await prepareReferenceHome(refHome);
+  const syncPort = await freePort();
+  await s.req('/rest/config/options', { method: 'PATCH', body: JSON.stringify({ reconnectionIntervalS: 1 }) });
+  await fs.mkdir(path.join(dir, 'offered-here'), { recursive: true });
+  const ref = await startReference(refHome, {
+    syncPort,
+    name: 'reference',
+    devices: [{ id: s.app.myId, name: 'synchro', addresses: ['dynamic'] }],
+    folders: [{ id: 'holiday', label: 'Holiday photos', path: path.join(dir, 'gui-ref-photos'), devices: [s.app.myId] }],
+  });
+  const page = await open();
+  try {
+    assert.equal((await s.req('/rest/config/devices', { method: 'POST', body: JSON.stringify({ deviceID: refId, name: 'Reference', addresses: [`tcp://127.0.0.1:${syncPort}`] }) })).status, 200);
+    const cardEl = page.locator(`[data-device="${refId}"][data-connected="true"]`);
+    await cardEl.waitFor({ timeout: 20_000 });
+    assert.match((await cardEl.locator('.conn-address').textContent()) ?? '', /^127\.0\.0\.1:\d+ \(we dialled, TLS1\.3-/);
+    assert.match((await cardEl.locator('.conn-client').textContent()) ?? '', /^v1\.19\.2/);
+    assert.equal(await cardEl.locator('.badge').textContent(), 'Connected');
+    // The folder Syncthing offers shows as a banner; sharing an existing folder of the same ID takes one click.
+    const banner = page.locator('[data-pending-folder="holiday"]');
+    await banner.waitFor({ timeout: 20_000 });
+    assert.match((await banner.textContent()) ?? '', /wants to share folder "Holiday photos" \(holiday\)/);
+    await shot(page, '11-peer-connected-pending-folder');
+    await s.req('/rest/config/folders', { method: 'POST', body: JSON.stringify({ id: 'holiday', label: 'Holiday', path: path.join(dir, 'offered-here'), fsWatcherEnabled: false }) });
+    await banner.getByRole('button', { name: 'Share it' }).click();
+    await banner.waitFor({ state: 'detached', timeout: 20_000 });
+    const f = (await s.json('/rest/config/folders/holiday')) as { devices: { deviceID: string }[] };
+    assert.ok(f.devices.some((d) => d.deviceID === refId), 'shared with the peer');
+    assert.deepEqual(ref.connectionProblems([/closed: closed by remote: the device is shutting down/]), []);
+  } finally {
+    await page.context().close();
+    await s.req(`/rest/config/devices/${refId}`, { method: 'DELETE' });
+    await s.req('/rest/config/folders/holiday', { method: 'DELETE' });
+    await ref.stop();
   }
 });
 

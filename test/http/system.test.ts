@@ -26,7 +26,11 @@ test('status, version, ping, paths, discovery, connections, upgrade', async (t) 
   assert.equal(st.guiAddressUsed, s.base.slice('http://'.length));
   assert.match(st.startTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/, 'whole seconds');
   assert.equal(st.discoveryEnabled, true, 'discovery keys appear while discovery is enabled in config');
-  assert.equal(st.discoveryMethods, 0);
+  // Each method discovery would run is listed as not supported, not as working.
+  assert.equal(st.discoveryMethods, 5);
+  assert.deepEqual(Object.keys(st.discoveryStatus).filter((k) => !k.startsWith('global@')), ['IPv4 local', 'IPv6 local']);
+  for (const v of Object.values(st.discoveryStatus) as { error: string }[]) assert.match(v.error, /discovery is not supported by Synchro yet/);
+  assert.deepEqual(Object.keys(st.discoveryErrors), Object.keys(st.discoveryStatus));
   await s.req('/rest/config/options', { method: 'PATCH', body: '{"globalAnnounceEnabled":false,"localAnnounceEnabled":false}' });
   assert.equal('discoveryEnabled' in (await s.json('/rest/system/status')), false);
 

@@ -104,7 +104,12 @@ test('pausing and resuming a device on either side closes and reopens the connec
   assert.equal((await p.ref.req(`/rest/system/resume?device=${p.s.app.myId}`, { method: 'POST' })).status, 200);
   await synchroSees(p);
   await refSees(p);
-  assert.deepEqual(p.ref.connectionProblems([/closed: closed by remote: (the )?device is paused/i, /closed: (device is paused|paused)$/i]), []);
+  // Removed here: the connection is closed saying so.
+  since = await lastRefEventId(p.ref);
+  assert.equal((await p.s.req(`/rest/config/devices/${p.refId}`, { method: 'DELETE' })).status, 200);
+  const removed = await until('the removal seen by the reference', async () => (await refEvents(p.ref, since, 'DeviceDisconnected')).find((e) => e.data.id === p.s.app.myId));
+  assert.match(removed.data.error, /closed by remote: the device was removed/);
+  assert.deepEqual(p.ref.connectionProblems([/closed: closed by remote: (the device was removed|unknown device)/, /closed: closed by remote: (the )?device is paused/i, /closed: (device is paused|paused)$/i]), []);
 });
 
 test('both sides dialling at once, 20 times: one connection stays each time, no connect-close loop', opts, async (t) => {

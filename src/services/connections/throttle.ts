@@ -7,7 +7,8 @@ import type { Throttle } from '../../bep/connection.js';
  * at any time (a config edit).
  */
 export class TokenBucket implements Throttle {
-  private tokens = 0;
+  /** Starts full, as golang.org/x/time/rate's limiter does: the first second's worth goes at once. */
+  private tokens = Number.POSITIVE_INFINITY;
   private last = performance.now();
   private chain: Promise<void> = Promise.resolve();
 
@@ -29,7 +30,7 @@ export class TokenBucket implements Throttle {
       this.tokens -= bytes;
       if (this.tokens < 0) {
         const waitMs = (-this.tokens / rate) * 1000;
-        await new Promise<void>((r) => setTimeout(r, waitMs).unref());
+        await new Promise<void>((r) => setTimeout(r, waitMs));
       }
     });
     this.chain = run.catch(() => undefined);
