@@ -7,6 +7,8 @@ import { referenceUnavailable } from '../test/support/syncthing-ref.js';
 import { startSynchro, startSyncthing, type Server } from './servers.js';
 import { pollFanout, streamFanout } from './events-workloads.js';
 import { throughput } from './throughput.js';
+import { connectTime, idleConnectionCost, listenOnLoopback } from './peers-workloads.js';
+import { peerIdentities } from '../test/support/peer-identities.js';
 import { copyVersionsWork, makeRevertTree, makeVersionsTree, versionsWorkload } from './versions-workloads.js';
 import { addAndWait, burst, enableWatch, latencyMs, makeBigFiles, makeTree, median, now, rescan, sleep, status, watchLatency } from './workloads.js';
 
@@ -245,6 +247,29 @@ async function ignoreWorkload(start: (home: string) => Promise<Server>, who: Ser
   }
 }
 
+/**
+ * Device connections: the subject (Synchro or Syncthing) dials a Syncthing peer and reports it
+ * connected; then 100 synthetic idle peers connect and stay, and the subject's RSS per connection
+ * is taken. Needs the reference: the peer is a real Syncthing.
+ */
+const PEERS = quick ? 20 : 100;
+async function peersWorkload(start: (home: string) => Promise<Server>, who: Server['name'], round: number): Promise<void> {
+  if (!withRef) return;
+  const ids = await peerIdentities(path.join(lab, 'peer-identities'), PEERS);
+  await withServer(start, 'phome', who, round, async (s) => {
+    await listenOnLoopback(s);
+    for (let i = 0; i < 3; i++) {
+      await withServer((h) => startSyncthing(h), `peer-${i}`, 'syncthing', round, async (peer) => {
+        await listenOnLoopback(peer);
+        record('device connected, from adding it (both listening)', 's', who, await connectTime(s, peer), '≤ 2 s');
+      });
+    }
+    const cost = await idleConnectionCost(s, ids);
+    if (cost.connected === PEERS) record(`RSS per idle device connection (${PEERS} peers)`, 'KiB', who, cost.perConnectionKiB, '≤ 1 MiB');
+    else console.error(`bench: ${who}: only ${cost.connected} of ${PEERS} synthetic peers connected`);
+  });
+}
+
 const servers: [Server['name'], (home: string) => Promise<Server>][] = [['synchro', (h) => startSynchro(h)]];
 if (withRef) servers.push(['syncthing', (h) => startSyncthing(h)]);
 
@@ -259,6 +284,7 @@ for (let round = 0; round < rounds; round++) {
     if (want('throughput')) await throughputWorkload(start, who, round);
     if (want('versions')) await versionsBench(start, who, round);
     if (values.only === 'ignores') await ignoreWorkload(start, who, round);
+    if (want('peers')) await peersWorkload(start, who, round);
   }
 }
 

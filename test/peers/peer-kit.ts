@@ -23,10 +23,14 @@ export interface Pair {
  * A Synchro and a Syncthing that know each other. `synchroDials`: Synchro has Syncthing's address;
  * `refDials`: Syncthing has Synchro's. Folders are given to Syncthing as RefFolder specs.
  */
-export async function pair(t: T, o: { synchroDials?: boolean; refDials?: boolean; ref?: Omit<ReferenceOptions, 'devices'>; synchroKnowsRef?: boolean; refKnowsSynchro?: boolean; name?: string } = {}): Promise<Pair> {
+export async function pair(
+  t: T,
+  o: { synchroDials?: boolean; refDials?: boolean; ref?: Omit<ReferenceOptions, 'devices'>; synchroKnowsRef?: boolean; refKnowsSynchro?: boolean; name?: string; realPings?: boolean } = {},
+): Promise<Pair> {
   const { dir, cleanup } = await tempDir();
   t.after(cleanup);
-  const s = await startServer({ syncTimers: { pingIntervalMs: 2000 } });
+  // Pings every 2 s unless the real interval (90 s) is what is being tested.
+  const s = await startServer(o.realPings ? {} : { syncTimers: { pingIntervalMs: 2000 } });
   t.after(() => s.stop());
   const synchroAddress = s.app.connections.listening[0]!;
   // Redials every second, as the reference does: a dial that comes before the other side listens is retried soon.

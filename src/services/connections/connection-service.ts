@@ -95,6 +95,7 @@ export class ConnectionService {
   private readonly listeners = new Map<string, { server?: tls.Server; error: string; address: string }>();
   private unsupported: Record<string, string> = {};
   private unidentified = 0;
+  private inHello = 0;
   private dialTimer?: NodeJS.Timeout;
   private stopped = false;
   private readonly globalSend: TokenBucket;
@@ -151,22 +152,19 @@ export class ConnectionService {
     const server = tls.createServer(serverOptions(this.d.keys), (socket) => this.accepted(socket));
     const entry: { server?: tls.Server; error: string; address: string } = { server, error: '', address: '' };
     this.listeners.set(t.url, entry);
-    // A failed handshake (TLS 1.2 only, garbage) ends that connection only, logged.
-    server.on('tlsClientError', (err, socket) => {
-      this.d.log.info(`device connection from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'} refused: TLS handshake: ${err.message}`);
-      socket.destroy();
-    });
+    // Before the handshake nobody is known: bound how many strangers may be in it at once. Every
+    // connection ends its handshake in exactly one of secureConnection and tlsClientError.
     server.on('connection', (socket: net.Socket) => {
-      // Before the handshake nobody is known: bound how many strangers may be in it at once.
       if (this.unidentified >= MAX_UNIDENTIFIED) return void socket.destroy();
       this.unidentified++;
-      let counted = true;
-      const release = () => {
-        if (counted) (counted = false), this.unidentified--;
-      };
-      socket.once('close', release);
-      socket.once('secureConnect', release);
-      (socket as net.Socket & { releaseUnidentified?: () => void }).releaseUnidentified = release;
+    });
+    server.on('secureConnection', () => (this.unidentified = Math.max(0, this.unidentified - 1)));
+    // A failed handshake (TLS 1.2 only, garbage) ends that connection only, logged.
+    server.on('tlsClientError', (err, socket) => {
+      // (a connection refused above for the bound ends here too: never below zero)
+      this.unidentified = Math.max(0, this.unidentified - 1);
+      this.d.log.info(`device connection from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'} refused: TLS handshake: ${err.message}`);
+      socket.destroy();
     });
     return new Promise((resolve) => {
       server.once('error', (err) => {
@@ -202,7 +200,14 @@ export class ConnectionService {
   }
 
   private accepted(socket: tls.TLSSocket): void {
-    background(this.establish(socket, 'tcp-server'), (m) => this.d.log.info(m), 'incoming device connection');
+    // The Hello comes from someone not yet known too: the same bound holds until it is in.
+    if (this.inHello >= MAX_UNIDENTIFIED) return void socket.destroy();
+    this.inHello++;
+    background(
+      this.establish(socket, 'tcp-server').finally(() => this.inHello--),
+      (m) => this.d.log.info(m),
+      'incoming device connection',
+    );
   }
 
   // ---- dialling ----
