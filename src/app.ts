@@ -9,6 +9,7 @@ import { ConfigStore, readConfigText } from './config/config-store.js';
 import { generateConfig } from './config/generate.js';
 import { normalizeBaseUrl } from './config/base-url.js';
 import { prepareConfig } from './config/prepare.js';
+import { migrateConfig } from './config/migrate.js';
 import { parseConfigXml, type XmlExtras } from './config/xml.js';
 import type { Configuration, GuiConfiguration } from './config/types.js';
 import { EventLog } from './events/event-log.js';
@@ -75,20 +76,23 @@ async function prepareHome(home: string): Promise<void> {
   }
 }
 
-/** Reads config.xml, or writes a new one on first start. A file that does not parse is left untouched. */
-async function loadConfig(p: Paths, myId: string, opts: AppOptions): Promise<{ cfg: Configuration; extras: XmlExtras; fresh: boolean }> {
+/** Reads config.xml (upgraded to the current version), or makes a new one on first start; `unsaved` when it must be written. A file that does not parse is left untouched. */
+async function loadConfig(p: Paths, myId: string, opts: AppOptions): Promise<{ cfg: Configuration; extras: XmlExtras; unsaved: boolean }> {
   const text = await readConfigText(p.configFile);
   if (text === undefined) {
     const folderPath = opts.noDefaultFolder ? undefined : path.join(p.userHome, 'Sync');
     if (folderPath) await fs.mkdir(folderPath, { recursive: true });
     const cfg = generateConfig(folderPath);
     prepareConfig(cfg, myId, os.hostname());
-    return { cfg, extras: {}, fresh: true };
+    return { cfg, extras: {}, unsaved: true };
   }
   try {
     const { cfg, extras } = parseConfigXml(text);
+    const was = migrateConfig(cfg, extras);
     prepareConfig(cfg, myId, os.hostname());
-    return { cfg, extras, fresh: false };
+    // An upgraded file keeps its old self next to it, as Syncthing keeps config.xml.v<N>.
+    if (was !== cfg.version) await fs.writeFile(`${p.configFile}.v${was}`, text, { flag: 'wx' }).catch(() => undefined);
+    return { cfg, extras, unsaved: was !== cfg.version };
   } catch (err) {
     throw new AppError('invalid', `${p.configFile}: ${messageOf(err)}`);
   }
@@ -157,13 +161,13 @@ class Instance {
     const events = new EventLog({ clock, maxMasks: opts.maxEventMasks });
     events.append('Starting', { home: paths.home, myID: myId });
 
-    const { cfg, extras, fresh } = await loadConfig(paths, myId, opts);
+    const { cfg, extras, unsaved } = await loadConfig(paths, myId, opts);
     const config = new ConfigStore(
       { file: paths.configFile, events, myId, hostname: os.hostname(), hashPassword, isPasswordHash: isBcryptHash },
       cfg,
       extras,
     );
-    if (fresh) await config.save();
+    if (unsaved) await config.save();
     await fs.mkdir(paths.databaseDir, { recursive: true });
     const index = IndexStore.open(path.join(paths.databaseDir, 'index.db'), paths.migrationsDir);
     if (reset) for (const f of reset.folder ? [reset.folder] : cfg.folders.map((x) => x.id)) index.dropFolder(f);

@@ -41,10 +41,14 @@ export function replaceConfig(body: unknown): Edit {
   };
 }
 
-/** PUT /rest/config/folders: the array replaces the list. A non-array is a 400 (Syncthing 1.19 wiped the list). */
+/**
+ * PUT /rest/config/folders: each listed folder replaces the one with its ID or is added; the others
+ * stay (Syncthing's Configuration.SetFolders, v1.19 through v2). A non-array is a 400.
+ */
 export function replaceFolders(body: unknown): Edit {
   return (draft) => {
-    draft.folders = decodeStructArray(FOLDER, body, startFrom(draft.defaults.folder, draft.defaults.device)) as unknown as FolderConfiguration[];
+    const listed = decodeStructArray(FOLDER, body, startFrom(draft.defaults.folder, draft.defaults.device)) as unknown as FolderConfiguration[];
+    draft.folders = setById(draft.folders, listed, (x) => x.id);
   };
 }
 
@@ -76,7 +80,8 @@ export function deleteFolder(id: string): Edit {
 
 export function replaceDevices(body: unknown): Edit {
   return (draft) => {
-    draft.devices = decodeStructArray(DEVICE, body, startFrom(draft.defaults.folder, draft.defaults.device)) as unknown as DeviceConfiguration[];
+    const listed = decodeStructArray(DEVICE, body, startFrom(draft.defaults.folder, draft.defaults.device)) as unknown as DeviceConfiguration[];
+    draft.devices = setById(draft.devices, listed, (x) => x.deviceID);
   };
 }
 
@@ -152,6 +157,23 @@ export function putDefaultIgnores(body: unknown): Edit {
     decodeStruct(IGNORES, v as unknown as Rec, body);
     draft.defaults.ignores = v;
   };
+}
+
+/**
+ * Syncthing's SetFolders / SetDevices: a listed item whose ID exists replaces it in place; the
+ * others are appended in order (so a new ID listed twice stays twice, and prepare refuses it as a
+ * duplicate); unlisted items stay.
+ */
+function setById<T>(current: T[], listed: T[], key: (x: T) => string): T[] {
+  const out = [...current];
+  const at = new Map(current.map((x, i) => [key(x), i]));
+  const added: T[] = [];
+  for (const item of listed) {
+    const i = at.get(key(item));
+    if (i !== undefined) out[i] = item;
+    else added.push(item);
+  }
+  return [...out, ...added];
 }
 
 function upsert<T>(list: T[], item: T, key: (x: T) => string): void {

@@ -9,6 +9,8 @@ import type { Configuration, FolderConfiguration } from './types.js';
 export function generateConfig(defaultFolderPath: string | undefined): Configuration {
   const cfg = defaultsOf(CONFIGURATION) as unknown as Configuration;
   cfg.gui.apiKey = randomToken(32);
+  // As Syncthing's config.New: the GUI shows its "set a user and password" notice until dismissed.
+  cfg.options.unackedNotificationIDs = ['authenticationUserAndPassword'];
   if (defaultFolderPath) {
     const folder = defaultsOf(FOLDER) as unknown as FolderConfiguration;
     folder.id = 'default';

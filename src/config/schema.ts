@@ -316,7 +316,7 @@ export const DEFAULTS: StructSchema = {
 export const CONFIGURATION: StructSchema = {
   goName: 'config.Configuration',
   fields: [
-    i('version', 36, attr),
+    i('version', 37, attr),
     { name: 'folders', kind: 'structs', schema: FOLDER, xml: 'folder' },
     { name: 'devices', kind: 'structs', schema: DEVICE, xml: 'device' },
     { name: 'gui', kind: 'struct', schema: GUI },

@@ -38,6 +38,7 @@ export function fileInfoJson(f: FileInfo): Record<string, unknown> {
 /** A /rest/db/browse entry: Go struct order name, modTime, size, type, then children when present. */
 export function treeJson(n: TreeNode): Record<string, unknown> {
   const out: Record<string, unknown> = { name: n.name, modTime: formatTimeNs(n.modifiedNs), size: n.size, type: TYPE[n.type] ?? 'FILE_INFO_TYPE_FILE' };
-  if (n.children) out.children = n.children.map(treeJson);
+  // Go's omitempty: an empty directory has no children key.
+  if (n.children && n.children.length > 0) out.children = n.children.map(treeJson);
   return out;
 }

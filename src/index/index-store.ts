@@ -97,12 +97,12 @@ export class IndexStore {
       counts: prep('SELECT device_idx, type, local_flags, deleted, count, size FROM counts WHERE folder_idx = ? AND count <> 0'),
       children: prep(
         `SELECT name, type, size, modified_ns FROM files INDEXED BY files_by_parent WHERE folder_idx = ? AND parent = ? AND deleted = 0
-           AND local_flags & ${Flag.Global} AND NOT local_flags & ${Flag.Ignored} ORDER BY name`,
+           AND local_flags & ${Flag.Global} AND NOT local_flags & ${INVALID_FLAGS} ORDER BY name`,
         true,
       ),
       subtree: prep(
         `SELECT name, type, size, modified_ns FROM files WHERE folder_idx = ? AND name > ? AND name < ? AND deleted = 0
-           AND local_flags & ${Flag.Global} AND NOT local_flags & ${Flag.Ignored} ORDER BY name`,
+           AND local_flags & ${Flag.Global} AND NOT local_flags & ${INVALID_FLAGS} ORDER BY name`,
         true,
       ),
       flagged: prep(`SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = ? AND f.device_idx = ? AND f.local_flags & ? ORDER BY f.name LIMIT ? OFFSET ?`, true),

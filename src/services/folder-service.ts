@@ -11,7 +11,7 @@ import type { ScanPool } from '../scanner/worker-pool.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError, messageOf } from '../shared/errors.js';
 import type { FileVersion, Versioner } from '../versioner/versioner.js';
-import { Flag, type FileInfo } from '../shared/file-info.js';
+import { Flag, INVALID_FLAGS, type FileInfo } from '../shared/file-info.js';
 import type { Logger } from '../shared/logger.js';
 import { FolderRunner } from './folder-runner.js';
 import { ignoreLimitProblem, loadIgnores } from '../scanner/ignore-file.js';
@@ -72,6 +72,17 @@ export function paging(page: number | undefined, perpage: number | undefined): {
 }
 
 const FOLDER_MISSING = 'no such folder';
+/** Syncthing's LocalDeviceID (all bits set), as its debug output names this device. */
+const LOCAL_DEVICE_ID = '7777777-777777N-7777777-777777N-7777777-777777N-7777777-77777Q4';
+const LOCAL_SHORT = '7777777';
+
+/** A record that is not there, as Syncthing prints its zero FileInfo. */
+function zeroFile(): FileInfo {
+  return {
+    name: '', type: 0, size: 0, modifiedNs: 0n, permissions: 0, noPermissions: false, deleted: false, localFlags: 0, version: [], modifiedBy: '',
+    blockSize: 0, blockHashes: new Uint8Array(0), blocksHash: undefined, previousBlocksHash: undefined, symlinkTarget: '', inodeChangeNs: 0n, sequence: 0,
+  };
+}
 
 /**
  * The folders: one runner per configured, unpaused folder, kept in step with the configuration,
@@ -237,6 +248,11 @@ export class FolderService {
     return f;
   }
 
+  /** Whether the folder has a runner (configured and not paused): what Syncthing calls running. */
+  isRunning(id: string): boolean {
+    return this.runners.has(id);
+  }
+
   /** The running folder, or AppError('not-found') for an unknown, paused or stopped one. */
   private runner(id: string): FolderRunner {
     const f = this.folderCfg(id);
@@ -282,9 +298,36 @@ export class FolderService {
     return { availability: this.d.index.availability(id, clean), global, local };
   }
 
+  /**
+   * GET /rest/debug/file: the local and global record (absent ones are zero records, as Syncthing
+   * prints them), the devices that have the global version (this device as Syncthing's
+   * LocalDeviceID), and the version list behind the global: one entry per distinct version, best
+   * first, each with the devices holding it validly and invalidly (short IDs; ours is 7777777).
+   */
+  debugFile(id: string, name: string): { local: FileInfo; global: FileInfo; availability: string[]; versions: { version: [string, number][]; deleted: boolean; devices: string[]; invalid: string[] }[] } {
+    if (!this.runners.has(id)) throw new AppError('not-found', this.folderCfg(id).paused ? 'folder is paused' : 'folder is not running');
+    let clean = '';
+    try {
+      clean = cleanRelPath(name, 'file');
+    } catch {
+      // an unclean name is in no index: zero records
+    }
+    const local = clean ? this.d.index.getLocal(id, clean) : undefined;
+    const global = clean ? this.d.index.getGlobal(id, clean) : undefined;
+    const versions: { version: [string, number][]; deleted: boolean; devices: string[]; invalid: string[] }[] = [];
+    if (local) {
+      const invalid = (local.localFlags & INVALID_FLAGS) !== 0;
+      versions.push({ version: local.version, deleted: local.deleted, devices: invalid ? [] : [LOCAL_SHORT], invalid: invalid ? [LOCAL_SHORT] : [] });
+    }
+    const availability = local && global && !(local.localFlags & INVALID_FLAGS) ? [LOCAL_DEVICE_ID] : [];
+    return { local: local ?? zeroFile(), global: global ?? zeroFile(), availability, versions };
+  }
+
   /** GET /rest/db/browse: the global tree under `prefix`, `levels` deep (undefined or < 0 = all). */
   browse(id: string, prefix: string, levels: number | undefined, dirsOnly: boolean): TreeNode[] {
     this.folderCfg(id);
+    // Syncthing answers a paused folder as a missing one here.
+    if (!this.runners.has(id)) throw new AppError('not-found', FOLDER_MISSING);
     const dir = cleanRelPath(prefix, 'prefix');
     const keep = (r: TreeRow) => !dirsOnly || r.type === 1;
     const node = (r: TreeRow): TreeNode => ({ name: r.name.slice(r.name.lastIndexOf('/') + 1), modifiedNs: r.modifiedNs, size: r.size, type: r.type });
@@ -345,23 +388,28 @@ export class FolderService {
       this.runner(id);
       return pct(this.completionOf(id, device));
     }
-    const parts = [...this.runners.keys()].map((f) => this.completionOf(f, device));
-    if (parts.length === 0) return { completion: 0, globalBytes: 0, globalItems: 0, needBytes: 0, needDeletes: 0, needItems: 0, remoteState: 'unknown', sequence: 0 };
+    // Every running folder for this device; for another device, only the folders shared with it.
+    // As Syncthing's aggregate: the counts add up, sequence and remoteState are not aggregated
+    // (0 and "unknown"), and with no folder at all nothing is computed (completion 0).
+    const mine = device === '' || device === this.d.myId;
+    const shared = this.d.config.current().folders.filter((f) => this.runners.has(f.id) && (mine || f.devices.some((x) => x.deviceID === device)));
+    const parts = shared.map((f) => this.completionOf(f.id, device));
+    const none: Completion = { completion: 0, globalBytes: 0, globalItems: 0, needBytes: 0, needDeletes: 0, needItems: 0, remoteState: 'unknown', sequence: 0 };
+    if (parts.length === 0) return none;
     const sum = (k: keyof Completion) => parts.reduce((a, p) => a + (p[k] as number), 0);
     return pct({
-      completion: 0,
+      ...none,
       globalBytes: sum('globalBytes'),
       globalItems: sum('globalItems'),
       needBytes: sum('needBytes'),
       needDeletes: sum('needDeletes'),
       needItems: sum('needItems'),
-      remoteState: parts[0]!.remoteState,
-      sequence: sum('sequence'),
     });
   }
 
   need(id: string, page?: number, perpage?: number): Page<FileInfo> {
-    this.runner(id);
+    // Syncthing's NeedFolderFiles: a folder that is not running has no file set to ask ("no such folder").
+    if (!this.runners.has(id)) throw new AppError('not-found', FOLDER_MISSING);
     const p = paging(page, perpage);
     return { page: p.page, perpage: p.perpage, items: this.d.index.needed(id, p.offset, p.perpage) };
   }
@@ -380,7 +428,7 @@ export class FolderService {
 
   /** GET /rest/folder/errors: the scan errors of the last scans, paged. */
   errors(id: string, page?: number, perpage?: number): { page: number; perpage: number; errors: ScanError[] | null } {
-    this.folderCfg(id);
+    this.runner(id); // unknown: "no such folder"; paused: "folder is paused" (404 both, as Syncthing)
     const p = paging(page, perpage);
     const all = this.runners.get(id)?.scanErrors ?? [];
     const slice = all.slice(p.offset, p.offset + p.perpage);

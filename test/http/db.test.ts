@@ -104,7 +104,14 @@ test('browse, file, completion, need, remoteneed, localchanged, errors, stats', 
   assert.equal(file.local.numBlocks, 1);
   assert.deepEqual(file.global, file.local);
   assert.match(file.local.version[0], /^[A-Z2-7]{7}:\d+$/);
-  assert.equal(file.mtime.value.real, file.local.modified);
+  // No mtime mapping is recorded for a scanned file: Syncthing shows the zero mapping.
+  assert.deepEqual(file.mtime, { err: null, value: { real: '0001-01-01T00:00:00Z', virtual: '0001-01-01T00:00:00Z' } });
+
+  // A leading "/" is the folder's root and inner ".." is cleaned (Syncthing's Canonicalize).
+  for (const alias of ['/a', 'a/', './a', 'a/b/..', '/x/../a', '/../a']) {
+    assert.deepEqual(names(await s.json(`/rest/db/browse?folder=f&prefix=${encodeURIComponent(alias)}&levels=0`)), ['b', 'd.txt'], `prefix=${alias}`);
+  }
+  assert.deepEqual(names(await s.json('/rest/db/browse?folder=f&prefix=/&levels=0')), ['a', 'top.txt'], 'prefix=/ is the root');
 
   assert.deepEqual(await s.json('/rest/db/completion?folder=f'), { completion: 100, globalBytes: 6, globalItems: 5, needBytes: 0, needDeletes: 0, needItems: 0, remoteState: 'valid', sequence: 5 });
   assert.equal((await s.json('/rest/db/completion')).completion, 100, 'aggregate over folders');
@@ -119,6 +126,11 @@ test('browse, file, completion, need, remoteneed, localchanged, errors, stats', 
   const stats = await s.json('/rest/stats/folder');
   assert.match(stats.f.lastScan, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/, 'whole seconds');
   assert.equal(stats.f.lastFile.at, '0001-01-01T00:00:00Z');
+  // Empty directories carry no children key (omitempty), as Syncthing's TreeEntry.
+  await fs.mkdir(path.join(root, 'empty'));
+  await scan(s, 'f');
+  const empty = (await s.json('/rest/db/browse?folder=f')).find((e: { name: string }) => e.name === 'empty');
+  assert.deepEqual(Object.keys(empty), ['name', 'modTime', 'size', 'type']);
 });
 
 test('a receive-only folder flags every local change and counts it apart', async (t) => {
@@ -134,6 +146,8 @@ test('a receive-only folder flags every local change and counts it apart', async
   const lc = await s.json('/rest/db/localchanged?folder=f');
   assert.deepEqual(lc.files.map((f: { name: string; localFlags: number; invalid: boolean }) => [f.name, f.localFlags, f.invalid]), [['d', 8, true], ['x.txt', 8, true]]);
   assert.deepEqual(await s.json('/rest/events/disk?since=0&timeout=0'), [], 'receive-only changes announce no LocalChangeDetected');
+  // Browse shows the global tree, and local changes of a receive-only folder are not in it.
+  assert.deepEqual(await s.json('/rest/db/browse?folder=f'), []);
 });
 
 test('bad input: unknown or missing folder, paths leaving the folder, bad paging, bad device', async (t) => {
@@ -163,8 +177,10 @@ test('bad input: unknown or missing folder, paths leaving the folder, bad paging
   for (const bad of ['../secret.txt', '/etc/passwd', 'a\0b', 'escape/secret.txt']) {
     assert.equal((await s.req(`/rest/db/file?folder=f&file=${encodeURIComponent(bad)}`)).status, 404, `file=${bad}`);
   }
-  for (const bad of ['../', '/etc', 'x\0']) assert.equal((await s.req(`/rest/db/browse?folder=f&prefix=${encodeURIComponent(bad)}`)).status, 500, `prefix=${bad}`);
-  for (const bad of ['..', '../f', '/etc', 'a\0', 'escape/secret.txt']) {
+  for (const bad of ['../', '..', 'a/../../f', '//etc', 'x\0']) assert.equal((await s.req(`/rest/db/browse?folder=f&prefix=${encodeURIComponent(bad)}`)).status, 500, `prefix=${bad}`);
+  // "/etc" is the folder's etc (Canonicalize), which holds nothing: an empty tree, not the system's.
+  assert.deepEqual(await s.json('/rest/db/browse?folder=f&prefix=%2Fetc'), []);
+  for (const bad of ['..', '../f', 'a/../../f', '//etc', 'a\0', 'escape/secret.txt']) {
     const r = await s.req(`/rest/db/scan?folder=f&sub=${encodeURIComponent(bad)}`, { method: 'POST' });
     assert.equal(r.status, 500, `sub=${bad}`);
   }
@@ -239,7 +255,19 @@ test('stats/folder, system/reset of one folder, and the debug file route', async
   assert.equal((await s.req('/rest/debug/file?folder=f&file=a.txt')).status, 403);
   await s.req('/rest/config/gui', { method: 'PATCH', body: '{"debugging": true}' });
   const dbg = await s.json('/rest/debug/file?folder=f&file=a.txt');
-  assert.deepEqual(Object.keys(dbg), ['availability', 'global', 'local']);
+  assert.deepEqual(Object.keys(dbg), ['availability', 'global', 'globalVersions', 'local', 'mtime']);
+  // This device holds the global version: Syncthing names itself by its LocalDeviceID there.
+  assert.deepEqual(dbg.availability, ['7777777-777777N-7777777-777777N-7777777-777777N-7777777-77777Q4']);
+  assert.match(dbg.globalVersions, /^\{\{Version:\{\[\{[A-Z2-7]{7} \d+\}\]\}, Deleted:false, Devices:\{7777777\}, Invalid:\{\}\}\}$/);
+  assert.deepEqual(dbg.mtime, { err: null, value: { real: '0001-01-01T00:00:00Z', virtual: '0001-01-01T00:00:00Z' } });
+  assert.equal(dbg.local.name, 'a.txt');
+  // A file in no index: 200 with zero records, which `syncthing cli debug file` prints.
+  const none = await s.json('/rest/debug/file?folder=f&file=missing.txt');
+  assert.equal(none.availability, null);
+  assert.equal(none.globalVersions, '{}');
+  assert.equal(none.local.name, '');
+  assert.equal(none.global.modified, '1970-01-01T00:00:00Z');
+  assert.equal((await s.req('/rest/debug/file?folder=nope&file=a.txt')).status, 404);
   // Two more changes first, so a rebuilt index (sequence 1) cannot be mistaken for the old one.
   for (const c of ['b', 'c']) {
     await write(root, 'a.txt', c);
@@ -248,6 +276,13 @@ test('stats/folder, system/reset of one folder, and the debug file route', async
   }
   const seqBefore = (await s.json('/rest/db/status?folder=f')).sequence;
   assert.equal(seqBefore, 3);
+  // A running folder is not reset (Syncthing 1.27: "folder must be paused when resetting").
+  const refused = await s.req('/rest/system/reset?folder=f', { method: 'POST' });
+  assert.deepEqual([refused.status, await refused.text()], [500, 'folder must be paused when resetting\n']);
+  const all = await s.req('/rest/system/reset', { method: 'POST' });
+  assert.deepEqual([all.status, await all.text()], [500, 'folder must be paused when resetting\n']);
+  assert.equal((await s.json('/rest/db/status?folder=f')).sequence, seqBefore, 'nothing was reset');
+  await s.req('/rest/config/folders/f', { method: 'PATCH', body: '{"paused": true}' });
   const old = s.app.events;
   assert.equal((await s.req('/rest/system/reset?folder=f', { method: 'POST' })).status, 200);
   const end = Date.now() + 10_000;
@@ -255,6 +290,7 @@ test('stats/folder, system/reset of one folder, and the debug file route', async
     assert.ok(Date.now() < end, 'the service restarted for the reset');
     await new Promise((r) => setTimeout(r, 10));
   }
+  await s.req('/rest/config/folders/f', { method: 'PATCH', body: '{"paused": false}' });
   await scan(s, 'f');
   const st = await s.json('/rest/db/status?folder=f');
   assert.equal(st.localFiles, 1);

@@ -93,6 +93,11 @@ export interface ReferenceOptions {
   name?: string;
   /** A fixed sync port (otherwise a free one). */
   syncPort?: number;
+  /**
+   * Start on a config.xml newer than 1.19.2 knows (version 36): Synchro writes v1.27.3's 37, which
+   * 1.19.2 only reads with --allow-newer-config.
+   */
+  allowNewerConfig?: boolean;
 }
 
 /** `syncthing generate` into `home` (no default folder); returns the device ID it printed. */
@@ -172,7 +177,8 @@ export async function startReference(home: string, apiKeyOrOpts: string | Refere
   const myId = await prepareReferenceHome(home);
   const [guiPort, syncPort] = [await freePort(), opts.syncPort ?? (await freePort())];
   await makeLoopbackOnly(home, guiPort, syncPort, apiKey, opts);
-  const child: ChildProcess = spawn('syncthing', ['serve', `--home=${home}`, '--no-browser', '--no-restart', `--gui-address=127.0.0.1:${guiPort}`], {
+  const args = ['serve', `--home=${home}`, '--no-browser', '--no-restart', `--gui-address=127.0.0.1:${guiPort}`, ...(opts.allowNewerConfig ? ['--allow-newer-config'] : [])];
+  const child: ChildProcess = spawn('syncthing', args, {
     env: { ...process.env, STNOUPGRADE: '1', STNORESTART: '1', TZ: 'UTC' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -54,24 +54,38 @@ export function dbRoutes(d: HttpDeps): Route[] {
     sendJson(ctx, { errors: e.errors, folder: folder(ctx), page: e.page, perpage: e.perpage });
   };
 
-  const fileDetails = (ctx: Context, withMtime: boolean) => {
+  // No mtime mapping is recorded until files are pulled: the zero mapping, as Syncthing shows it then.
+  const noMapping = { err: null, value: { real: ZERO_TIME, virtual: ZERO_TIME } };
+
+  const fileDetails = (ctx: Context) => {
     const r = statusFor(() => f.file(folder(ctx), query(ctx, 'file') ?? ''), 404);
     const local = r.local ?? r.global!;
-    const out: Record<string, unknown> = {
+    sendJson(ctx, {
       availability: r.availability.length ? r.availability : null,
       global: r.global ? fileInfoJson(r.global) : null,
       local: fileInfoJson(local),
-    };
-    if (withMtime) {
-      const t = formatTimeNs(local.modifiedNs);
-      out.mtime = { err: null, value: { real: t, virtual: t } };
-    }
-    sendJson(ctx, out);
+      mtime: noMapping,
+    });
+  };
+
+  /** Syncthing's VersionList.String(): {{Version:{[{ID n}]}, Deleted:false, Devices:{ID}, Invalid:{}}, …}. */
+  const versionListText = (vs: ReturnType<typeof f.debugFile>['versions']) =>
+    `{${vs.map((v) => `{Version:{[${v.version.map(([id, n]) => `{${id} ${n}}`).join(' ')}]}, Deleted:${v.deleted}, Devices:{${v.devices.join(', ')}}, Invalid:{${v.invalid.join(', ')}}}`).join(', ')}}`;
+
+  const debugFile = (ctx: Context) => {
+    const r = statusFor(() => f.debugFile(folder(ctx), query(ctx, 'file') ?? ''), 404);
+    sendJson(ctx, {
+      availability: r.availability.length ? r.availability : null,
+      global: fileInfoJson(r.global),
+      globalVersions: versionListText(r.versions),
+      local: fileInfoJson(r.local),
+      mtime: noMapping,
+    });
   };
 
   return [
     { method: 'GET', path: '/rest/db/status', handler: (ctx) => sendJson(ctx, statusFor(() => f.status(folder(ctx)), 404)) },
-    { method: 'GET', path: '/rest/db/file', handler: (ctx) => fileDetails(ctx, true) },
+    { method: 'GET', path: '/rest/db/file', handler: fileDetails },
     {
       method: 'GET',
       path: '/rest/db/browse',
@@ -190,7 +204,7 @@ export function dbRoutes(d: HttpDeps): Route[] {
     {
       method: 'GET',
       path: '/rest/debug/file',
-      handler: (ctx) => fileDetails(ctx, false),
+      handler: debugFile,
     },
   ];
 }

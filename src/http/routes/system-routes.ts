@@ -111,8 +111,11 @@ export function systemRoutes(d: HttpDeps): Route[] {
       path: '/rest/system/reset',
       handler: (ctx) => {
         const folder = query(ctx, 'folder') ?? '';
+        const folders = d.config.current().folders;
+        if (folder !== '' && !folders.some((f) => f.id === folder)) throw new HttpError(500, 'Invalid folder ID');
+        // As Syncthing's ResetFolder: a folder that runs is not reset (and with one, nothing is).
+        if ((folder === '' ? folders.map((f) => f.id) : [folder]).some((id) => d.folders.isRunning(id))) throw new HttpError(500, 'folder must be paused when resetting');
         if (folder === '') return sendRaw(ctx, '{"ok": "resetting database"}\n', () => d.lifecycle.reset());
-        if (!d.config.current().folders.some((f) => f.id === folder)) throw new HttpError(500, 'Invalid folder ID');
         sendRaw(ctx, `{"ok": "resetting folder ${folder}"}\n`, () => d.lifecycle.reset(folder));
       },
     },
