@@ -68,6 +68,7 @@ export class FolderRunner {
   private readonly queue = new FolderQueue();
   private timer?: Timer;
   private progressTimer?: Timer;
+  private progressStartedMs = 0;
   private ignores?: LoadedIgnores;
   private healthRetryMs = HEALTH_RETRY_FIRST_MS;
   private readonly watch?: FolderWatch;
@@ -409,6 +410,8 @@ export class FolderRunner {
         },
         this.progress,
       );
+      // Syncthing sends a last progress event when hashing is done.
+      if (this.progressTimer && this.progress.toHash > 0) this.emitProgress();
       const scanned = subs.length === 0 ? [''] : subs;
       const under = (p: string) => scanned.some((s) => s === '' || p === s || p.startsWith(s + '/'));
       this.scanErrors = [...this.scanErrors.filter((e) => !under(e.path)), ...result.errors].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -441,17 +444,27 @@ export class FolderRunner {
     if (interval < 0) return;
     const ms = (interval === 0 ? 2 : interval) * 1000;
     const startedMs = this.d.clock.nowMs();
+    this.progressStartedMs = startedMs;
     const tick = () => {
       const p = this.progress;
       // Like Syncthing: only once the total is known and only while something is being hashed.
-      if (p.walkDone && p.toHash > 0 && p.hashed < p.toHash) {
-        const elapsed = (this.d.clock.nowMs() - startedMs) / 1000;
-        const rate = elapsed > 0 ? Math.round(p.hashed / elapsed) : 0;
-        this.d.events.append('FolderScanProgress', { current: p.hashed, folder: this.cfg.id, rate, total: p.toHash + 1 });
-      }
+      if (p.walkDone && p.toHash > 0 && p.hashed < p.toHash) this.emitProgress();
       this.progressTimer = this.d.clock.setTimeout(tick, ms);
     };
     this.progressTimer = this.d.clock.setTimeout(tick, ms);
+  }
+
+  /**
+   * One FolderScanProgress: hashed bytes so far (moving per 4 MiB of a file, not per file), the
+   * total to hash plus one (as Syncthing counts it), and the mean rate in bytes per second since
+   * the scan began. Syncthing's is a one-minute EWMA that reads 0 for the first five seconds; a
+   * mean says something from the first tick.
+   */
+  private emitProgress(): void {
+    const p = this.progress;
+    const elapsed = (this.d.clock.nowMs() - this.progressStartedMs) / 1000;
+    const rate = elapsed > 0 ? Math.round(p.hashed / elapsed) : 0;
+    this.d.events.append('FolderScanProgress', { current: p.hashed, folder: this.cfg.id, rate, total: p.toHash + 1 });
   }
 
   private stopProgress(): void {
