@@ -205,6 +205,7 @@ class Instance {
       guiAddressOverridden: opts.guiAddress !== undefined,
       startMs: startedMs,
       connections,
+      folders,
     });
     http = new HttpServer(
       {

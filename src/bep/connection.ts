@@ -63,6 +63,9 @@ export class BepConnection {
   private pendingHandlers = 0;
   inBytes = 0;
   outBytes = 0;
+  /** Messages read and written (pings and closes included). */
+  inMessages = 0;
+  outMessages = 0;
   readonly startedAt = new Date();
 
   constructor(
@@ -134,6 +137,7 @@ export class BepConnection {
         this.socket.write(parts[0]);
         const ok = this.socket.write(parts[1], (err) => (err ? reject(err) : undefined));
         this.outBytes += bytes;
+        this.outMessages++;
         this.lastWriteMs = Date.now();
         // Paced by the socket: the next frame waits until this one is mostly out.
         if (ok) resolve();
@@ -174,6 +178,7 @@ export class BepConnection {
   }
 
   private async handle(f: Frame): Promise<void> {
+    this.inMessages++;
     const m = decodeMessage(f.type, f.body);
     if (!m) return; // an unknown type is skipped, as 1.19.2 does
     if (!this.gotClusterConfig) {

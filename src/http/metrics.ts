@@ -19,6 +19,7 @@ export class Metrics {
   private readonly durations: Histogram<'method' | 'route'>;
   private readonly unlisten: () => void;
   private readonly stopLoopSampler: () => void;
+  private closeExtra: () => void = () => undefined;
   /** The same requests, timed per /rest route for /rest/debug/httpmetrics. */
   readonly timers = new HttpTimers(() => performance.now());
 
@@ -120,6 +121,90 @@ export class Metrics {
       labelNames: ['folder', 'outcome'],
       registers: [r],
     });
+    this.syncthingNames(events, folders, system);
+  }
+
+  /**
+   * The metric names Syncthing (>= 1.24) exports, for its Grafana dashboards, wherever Synchro
+   * has the value: folder state and summary, scans and their time, bytes hashed, events created,
+   * and per-device traffic. Pull counters are there at zero (nothing is pulled yet), as Syncthing
+   * registers them for every folder; its fs_* operation counters have no counterpart here.
+   */
+  private syncthingNames(events: EventLog, folders: FolderService, system?: SystemService): void {
+    const r = this.registry;
+    // prom-client collects in registration order: the first family of each group fills the rest.
+    new Gauge({
+      name: 'syncthing_model_folder_state',
+      help: 'Current folder state',
+      labelNames: ['folder'],
+      registers: [r],
+      collect() {
+        this.reset();
+        summary.reset();
+        hashed.reset();
+        for (const id of folders.folderIds()) {
+          const s = folders.status(id) as Record<string, number | string>;
+          this.set({ folder: id }, SYNCTHING_STATE[s.state as string] ?? 0);
+          for (const scope of ['global', 'local', 'need'] as const) {
+            for (const type of ['files', 'directories', 'symlinks', 'deleted', 'bytes'] as const) {
+              // The summary calls need deletes "needDeletes"; the others are <scope><Type>.
+              const key = scope === 'need' && type === 'deleted' ? 'needDeletes' : `${scope}${type[0]!.toUpperCase()}${type.slice(1)}`;
+              summary.set({ folder: id, scope, type }, Number(s[key] ?? 0));
+            }
+          }
+          // Present at zero for every folder, as Syncthing registers them.
+          for (const c of [pulls, pullSeconds, scans, scanSeconds]) c.inc({ folder: id }, 0);
+          for (const source of ['network', 'local_origin', 'local_other', 'local_shifted', 'skipped']) processed.inc({ folder: id, source }, 0);
+        }
+        for (const [id, n] of folders.hashedBytesByFolder()) hashed.set({ folder: id }, n);
+      },
+    });
+    const summary = new Gauge({
+      name: 'syncthing_model_folder_summary',
+      help: 'Current folder summary data (counts for global/local/need files/directories/symlinks/deleted/bytes)',
+      labelNames: ['folder', 'scope', 'type'],
+      registers: [r],
+    });
+    const pulls = new Counter({ name: 'syncthing_model_folder_pulls_total', help: 'Total number of folder pull iterations, per folder ID', labelNames: ['folder'], registers: [r] });
+    const pullSeconds = new Counter({ name: 'syncthing_model_folder_pull_seconds_total', help: 'Total time spent in folder pull iterations, per folder ID', labelNames: ['folder'], registers: [r] });
+    const scans = new Counter({ name: 'syncthing_model_folder_scans_total', help: 'Total number of folder scan iterations, per folder ID', labelNames: ['folder'], registers: [r] });
+    const scanSeconds = new Counter({ name: 'syncthing_model_folder_scan_seconds_total', help: 'Total time spent in folder scan iterations, per folder ID', labelNames: ['folder'], registers: [r] });
+    const processed = new Counter({
+      name: 'syncthing_model_folder_processed_bytes_total',
+      help: 'Total amount of data processed during folder syncing, per folder ID and data source (network/local_origin/local_other/local_shifted/skipped)',
+      labelNames: ['folder', 'source'],
+      registers: [r],
+    });
+    const hashed = new Gauge({ name: 'syncthing_scanner_hashed_bytes_total', help: 'Total amount of data hashed, per folder', labelNames: ['folder'], registers: [r] });
+    const eventsTotal = new Counter({ name: 'syncthing_events_total', help: 'Total number of created/forwarded/dropped events', labelNames: ['event', 'state'], registers: [r] });
+    const unlisten = events.listen(ALL_EVENTS, (e) => {
+      eventsTotal.inc({ event: e.type, state: 'created' });
+      const d = e.data as { folder?: string; from?: string; to?: string; duration?: number } | undefined;
+      if (e.type !== 'StateChanged' || !d?.folder) return;
+      if (d.to === 'scanning') scans.inc({ folder: d.folder });
+      if (d.from === 'scanning' && typeof d.duration === 'number') scanSeconds.inc({ folder: d.folder }, d.duration);
+    });
+    const prev = this.closeExtra;
+    this.closeExtra = () => (prev(), unlisten());
+
+    new Gauge({
+      name: 'syncthing_protocol_sent_bytes_total',
+      help: 'Total amount of data sent, per device',
+      labelNames: ['device'],
+      registers: [r],
+      collect() {
+        for (const g of [this, recvBytes, sentMsgs, recvMsgs]) g.reset();
+        for (const [device, t] of system?.deviceTraffic() ?? []) {
+          this.set({ device }, t.outBytes);
+          recvBytes.set({ device }, t.inBytes);
+          sentMsgs.set({ device }, t.outMessages);
+          recvMsgs.set({ device }, t.inMessages);
+        }
+      },
+    });
+    const recvBytes = new Gauge({ name: 'syncthing_protocol_recv_bytes_total', help: 'Total amount of data received, per device', labelNames: ['device'], registers: [r] });
+    const sentMsgs = new Gauge({ name: 'syncthing_protocol_sent_messages_total', help: 'Total number of messages sent, per device', labelNames: ['device'], registers: [r] });
+    const recvMsgs = new Gauge({ name: 'syncthing_protocol_recv_messages_total', help: 'Total number of messages received, per device', labelNames: ['device'], registers: [r] });
   }
 
   /**
@@ -154,9 +239,23 @@ export class Metrics {
 
   close(): void {
     this.unlisten();
+    this.closeExtra();
     this.stopLoopSampler();
   }
 }
+
+/** Syncthing's folderState numbers (lib/model/folderstate.go), as syncthing_model_folder_state reports them. */
+const SYNCTHING_STATE: Record<string, number> = {
+  idle: 0,
+  scanning: 1,
+  'scan-waiting': 2,
+  'sync-waiting': 3,
+  'sync-preparing': 4,
+  syncing: 5,
+  cleaning: 6,
+  'clean-waiting': 7,
+  error: 8,
+};
 
 function routeLabel(ctx: Context): string {
   const matched = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;

@@ -1,3 +1,4 @@
+import { goJsonSyntaxError } from './go-json-syntax.js';
 import type { Context } from 'koa';
 import { HttpError } from './http-error.js';
 
@@ -63,13 +64,8 @@ export function jsonBody(ctx: Context, status = 400): unknown {
   if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new HttpError(status, `json: nesting too deep (more than ${MAX_JSON_DEPTH} levels)`);
   try {
     return JSON.parse(text);
-  } catch (err) {
-    // V8's messages vary ("Unexpected token 'x', ..." or "... at position N"); recover the offending character.
-    const msg = (err as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    const tok = /Unexpected token '?(.)'?/.exec(msg);
-    const ch = pos ? text[Number(pos[1])] : tok?.[1];
-    if (ch !== undefined && !/Unexpected end/.test(msg)) throw new HttpError(status, `invalid character '${ch}' looking for beginning of value`);
-    throw new HttpError(status, 'unexpected end of JSON input');
+  } catch {
+    // Go's own message for the first offending byte ("invalid character 'b' looking for beginning of object key string").
+    throw new HttpError(status, goJsonSyntaxError(text) ?? 'unexpected end of JSON input');
   }
 }

@@ -108,7 +108,7 @@ export class HttpServer {
     const body = textBody();
     const meta = metaJs(d.myId, d.shortId);
     const qr = qrHandler();
-    const statics = staticGui(d.guiDir, opts.startedMs);
+    const statics = staticGui(d.guiDir, opts.startedMs, () => gui().theme);
 
     app.use(this.metrics.middleware());
     app.use(baseUrlMiddleware(() => this.baseUrl()));

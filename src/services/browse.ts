@@ -21,15 +21,19 @@ function nameGlob(pattern: string, foldCase: boolean): Matcher {
 }
 
 /**
- * GET /rest/system/browse: the directories whose path starts with `current` (a `~` is expanded and
- * glob characters in the last segment work, as in Syncthing 1.x), each with a trailing separator.
+ * GET /rest/system/browse: the directories whose path starts with `current` (a `~` is expanded),
+ * each with a trailing separator. Glob characters in the last segment work as Syncthing's REST
+ * documentation describes (`/var/*o`); Syncthing 1.19 and 1.27 themselves match a plain prefix
+ * only, so there `/var/*o` finds nothing — a name with a literal `*`, `?` or `[` is the only
+ * case where the glob finds less.
  * The glob is checked before the directory is read, so a malformed one is a 400 wherever it points.
  * Exact-case matches come first, then case-insensitive ones, each group sorted.
  */
 export async function browseDirectories(current: string, userHome: string): Promise<string[]> {
   if (current === '') return [path.sep];
   const search = expandTilde(current, userHome);
-  const endsWithSep = current.endsWith(path.sep) || search.endsWith(path.sep) || current === '~';
+  // A bare `~` is the home directory's own entry (["/home/me/"]), as Syncthing answers; `~/` lists inside it.
+  const endsWithSep = current.endsWith(path.sep) || search.endsWith(path.sep);
   const dir = endsWithSep ? search : path.dirname(search);
   const prefix = endsWithSep ? '' : path.basename(search);
   const exact = nameGlob(prefix, false);

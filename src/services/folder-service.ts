@@ -94,6 +94,8 @@ export class FolderService {
   private readonly pump: SummaryPump;
   private stopped = false;
   private hashedTotal = 0;
+  /** Bytes hashed per folder since start (Syncthing's syncthing_scanner_hashed_bytes_total); one entry per folder ever run. */
+  private readonly hashedPerFolder = new Map<string, number>();
 
   constructor(private readonly d: FolderServiceDeps) {
     this.limiter = new Semaphore(this.concurrency(d.config.current()));
@@ -142,7 +144,10 @@ export class FolderService {
         folders: this.d.config.current().folders.filter((x) => x.id !== f.id).map((x) => ({ id: x.id, root: expandTilde(x.path) })),
       },
       dirty: (id) => this.pump.dirty(id),
-      hashed: (bytes) => void (this.hashedTotal += bytes),
+      hashed: (bytes) => {
+        this.hashedTotal += bytes;
+        this.hashedPerFolder.set(f.id, (this.hashedPerFolder.get(f.id) ?? 0) + bytes);
+      },
     });
     this.runners.set(f.id, runner);
     runner.start();
@@ -264,6 +269,14 @@ export class FolderService {
   private emitSummary(id: string): void {
     if (!this.runners.has(id)) return;
     this.d.events.append('FolderSummary', { folder: id, summary: this.status(id) });
+  }
+
+  /** Global files and bytes of each running folder (the usage report's totals). */
+  globalTotals(): { files: number; bytes: number }[] {
+    return [...this.runners.keys()].map((id) => {
+      const g = this.d.index.counts(id).global;
+      return { files: g.files, bytes: g.bytes };
+    });
   }
 
   /** GET /rest/db/status. */
@@ -554,6 +567,11 @@ export class FolderService {
   /** Bytes hashed by every scan since start. */
   hashedBytes(): number {
     return this.hashedTotal;
+  }
+
+  /** Bytes hashed since start, per configured folder. */
+  hashedBytesByFolder(): Map<string, number> {
+    return new Map(this.d.config.current().folders.map((f) => [f.id, this.hashedPerFolder.get(f.id) ?? 0]));
   }
 
   /**

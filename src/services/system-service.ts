@@ -1,12 +1,13 @@
 import os from 'node:os';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import type { ConfigStore } from '../config/config-store.js';
 import type { ConnectionService } from './connections/connection-service.js';
+import type { FolderService } from './folder-service.js';
+import { usageReport, USAGE_REPORT_VERSION } from './usage-report.js';
 import type { Clock } from '../shared/clock.js';
 import type { Paths } from '../shared/paths.js';
 import { formatTimeSeconds } from '../shared/time-format.js';
-import { versionInfo, goArch, goOs, SYNCHRO_VERSION, API_VERSION } from './version.js';
+import { versionInfo, goArch, goOs, API_VERSION } from './version.js';
 
 export interface SystemServiceDeps {
   config: ConfigStore;
@@ -18,7 +19,9 @@ export interface SystemServiceDeps {
   guiAddressOverridden: boolean;
   startMs: number;
   /** Device connections: their status, the listeners', and device statistics. */
-  connections: Pick<ConnectionService, 'connections' | 'listenerStatus' | 'deviceStats'>;
+  connections: Pick<ConnectionService, 'connections' | 'listenerStatus' | 'deviceStats' | 'transports' | 'traffic'>;
+  /** Folder facts for the usage report. */
+  folders: Pick<FolderService, 'globalTotals' | 'ignores'>;
 }
 
 /** What `default` stands for in globalAnnounceServers (Syncthing 1.x). */
@@ -118,7 +121,12 @@ export class SystemService {
     });
   }
 
-  /** /rest/system/connections: every configured remote device, connected or not (v2 leaves out our own device). */
+  /** Each device's traffic since start (for /metrics). */
+  deviceTraffic(): ReturnType<ConnectionService['traffic']> {
+    return this.d.connections.traffic();
+  }
+
+  /** /rest/system/connections: every configured device, connected or not, this one included (as 1.19; v1.27 leaves it out). */
   connections(): Record<string, unknown> {
     return this.d.connections.connections();
   }
@@ -131,43 +139,29 @@ export class SystemService {
   }
 
   /** The usage report Syncthing would send (never sent by Synchro); numbers are real where we have them. */
-  report(): Record<string, unknown> {
-    const cfg = this.d.config.current();
+  /** GET /rest/svc/report?version=N: the usage report Syncthing would send, at version N (default 3). */
+  async report(version = USAGE_REPORT_VERSION): Promise<Record<string, unknown>> {
     const v = versionInfo();
-    return {
-      uniqueID: cfg.options.urUniqueId,
-      version: API_VERSION,
-      longVersion: v.longVersion,
-      platform: `${goOs()}-${goArch()}`,
-      numFolders: cfg.folders.length,
-      numDevices: cfg.devices.length,
-      totFiles: 0,
-      folderMaxFiles: 0,
-      totMiB: 0,
-      folderMaxMiB: 0,
-      memoryUsageMiB: Math.round(process.memoryUsage().rss / 1048576),
-      sha256Perf: hashPerf(),
-      hashPerf: hashPerf(),
-      memorySize: Math.round(os.totalmem() / 1048576),
-      urVersion: 3,
-      numCPU: os.availableParallelism(),
-      uptime: this.uptimeS(),
-      synchroVersion: SYNCHRO_VERSION,
-    };
+    const cfg = this.d.config.current();
+    const ignoreLines: string[][] = [];
+    for (const f of cfg.folders) {
+      const r = await this.d.folders.ignores(f.id);
+      if (r.ignore) ignoreLines.push(r.ignore);
+    }
+    return usageReport(
+      {
+        cfg,
+        version: API_VERSION,
+        longVersion: v.longVersion,
+        platform: `${goOs()}-${goArch()}`,
+        uptimeS: this.uptimeS(),
+        folderTotals: this.d.folders.globalTotals(),
+        ignoreLines,
+        transports: this.d.connections.transports(),
+      },
+      version,
+    );
   }
-}
-
-let measuredPerf: number | undefined;
-
-/** SHA-256 throughput in MiB/s, measured once on 16 MiB (about 40 ms). */
-function hashPerf(): number {
-  if (measuredPerf === undefined) {
-    const buf = Buffer.alloc(16 << 20, 7);
-    const t0 = performance.now();
-    createHash('sha256').update(buf).digest();
-    measuredPerf = Math.round((16 / ((performance.now() - t0) / 1000)) * 100) / 100;
-  }
-  return measuredPerf;
 }
 
 /** Go marshals maps with sorted keys; build such objects through this. */

@@ -103,13 +103,22 @@ test('a broken .stignore: error in GET, folder in error, scan refused, nothing i
   assert.match((await s.json('/rest/db/ignores?folder=f')).error, /outside the folder/);
 });
 
-test('POST bad input: not the expected JSON is 400 and the file stays; an unknown folder', async (t) => {
+test('POST bad input: not the expected JSON is 500 (as Syncthing) and the file stays; an unknown folder', async (t) => {
   const { s, root } = await setup(t);
   await addFolder(s, 'f', root);
   await write(root, '.stignore', 'original\n');
-  for (const body of ['not json', '[1,2]', '{"ignore": "x"}', '{"ignore": [1]}', '{}']) {
+  const cases: [string, string][] = [
+    ['not json', "invalid character 'o' in literal null (expecting 'u')"],
+    ['[1,2]', 'json: cannot unmarshal array into Go value of type map[string][]string'],
+    ['{"ignore": "x"}', 'json: cannot unmarshal string into Go value of type []string'],
+    ['{"ignore": [1]}', 'json: cannot unmarshal number into Go value of type string'],
+    // Syncthing would clear the ignores for these two; Synchro refuses and writes nothing.
+    ['{}', 'json: body must be {"ignore": [lines]}'],
+    ['null', 'json: body must be {"ignore": [lines]}'],
+  ];
+  for (const [body, text] of cases) {
     const r = await s.req('/rest/db/ignores?folder=f', { method: 'POST', body });
-    assert.equal(r.status, 400, body);
+    assert.deepEqual([r.status, await r.text()], [500, `${text}\n`], body);
   }
   assert.equal(await fs.readFile(path.join(root, '.stignore'), 'utf8'), 'original\n');
   assert.deepEqual(await s.json('/rest/db/ignores?folder=nope'), { error: 'folder nope does not exist', expanded: null, ignore: null });

@@ -86,6 +86,32 @@ test('/metrics: every family is present, and moves when work happens', async (t)
   assert.ok(sample(later, 'synchro_http_request_duration_seconds_sum', { method: 'GET', route: '/rest/events/disk' })! >= 0.9);
 });
 
+test("/metrics also carries Syncthing's own metric names (>= 1.24), for its dashboards", async (t) => {
+  const { s, root, add } = await folderSetup(t);
+  await write(root, 'a.bin', Buffer.alloc(100_000, 1));
+  await write(root, 'd/b.bin', Buffer.alloc(50_000, 2));
+  await add();
+  const text = await scrape(s);
+  const f = { folder: 'f' };
+  assert.equal(sample(text, 'syncthing_model_folder_state', f), 0, 'idle is 0 in Syncthing numbering');
+  assert.equal(sample(text, 'syncthing_model_folder_summary', { ...f, scope: 'global', type: 'files' }), 2);
+  assert.equal(sample(text, 'syncthing_model_folder_summary', { ...f, scope: 'local', type: 'directories' }), 1);
+  assert.equal(sample(text, 'syncthing_model_folder_summary', { ...f, scope: 'global', type: 'bytes' }), 150_000);
+  assert.equal(sample(text, 'syncthing_model_folder_summary', { ...f, scope: 'need', type: 'deleted' }), 0);
+  assert.ok(sample(text, 'syncthing_model_folder_scans_total', f)! >= 1);
+  assert.ok(sample(text, 'syncthing_model_folder_scan_seconds_total', f)! > 0);
+  assert.equal(sample(text, 'syncthing_scanner_hashed_bytes_total', f), 150_000);
+  assert.equal(sample(text, 'syncthing_model_folder_pulls_total', f), 0, 'registered at zero, as Syncthing does');
+  assert.equal(sample(text, 'syncthing_model_folder_processed_bytes_total', { ...f, source: 'network' }), 0);
+  assert.ok(sample(text, 'syncthing_events_total', { event: 'StateChanged', state: 'created' })! >= 3);
+  for (const family of ['syncthing_protocol_sent_bytes_total', 'syncthing_protocol_recv_bytes_total', 'syncthing_protocol_sent_messages_total', 'syncthing_protocol_recv_messages_total']) {
+    assert.match(text, new RegExp(`^# TYPE ${family} `, 'm'), family);
+  }
+  // A paused folder stays listed, with an empty summary (it has no running file set).
+  await s.req('/rest/config/folders/f', { method: 'PATCH', body: '{"paused": true}' });
+  assert.equal(sample(await scrape(s), 'syncthing_model_folder_summary', { ...f, scope: 'global', type: 'files' }), 0);
+});
+
 test('/metrics needs credentials unless gui.metricsWithoutAuth', async (t) => {
   const { s } = await folderSetup(t);
   await s.req('/rest/config/gui', { method: 'PATCH', body: JSON.stringify({ user: 'admin', password: 'secret-pass' }) });

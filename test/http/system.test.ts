@@ -48,7 +48,10 @@ test('status, version, ping, paths, discovery, connections, upgrade', async (t) 
 
   await s.req('/rest/config/devices', { method: 'POST', body: JSON.stringify({ deviceID: PEER, name: 'peer' }) });
   const conns = await s.json('/rest/system/connections');
-  assert.deepEqual(Object.keys(conns.connections), [PEER], 'own device left out (v2)');
+  assert.deepEqual(Object.keys(conns.connections).sort(), [PEER, s.app.myId].sort(), 'this device listed too (1.19; syncthing-gtk needs it)');
+  const own = conns.connections[s.app.myId];
+  assert.deepEqual([own.connected, own.paused, own.address, own.clientVersion, own.inBytesTotal], [false, false, '', '', 0]);
+  assert.deepEqual(Object.keys(own), Object.keys(conns.connections[PEER]), "v1.27's keys on it too");
   assert.equal(conns.connections[PEER].connected, false);
   assert.equal(conns.connections[PEER].at, '0001-01-01T00:00:00Z');
   assert.match(conns.total.at, RFC3339);

@@ -34,6 +34,12 @@ test('Synchro dials Syncthing, and Syncthing dials Synchro: both see the other c
     assert.equal(status.connectionServiceStatus['tcp://127.0.0.1:0'].error, null);
     assert.deepEqual(status.connectionServiceStatus['tcp://127.0.0.1:0'].lanAddresses, [p.synchroAddress]);
     assert.notEqual((await p.s.json('/rest/stats/device'))[p.refId].lastSeen, '1970-01-01T00:00:00Z');
+    // Syncthing's per-device traffic metrics: Hello is not a message, ClusterConfig is.
+    const metrics = await (await p.s.req('/metrics')).text();
+    const value = (name: string) => Number(new RegExp(`^${name}\\{device="${p.refId}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    assert.ok(value('syncthing_protocol_sent_messages_total') >= 1, way);
+    assert.ok(value('syncthing_protocol_recv_messages_total') >= 1, way);
+    assert.ok(value('syncthing_protocol_sent_bytes_total') > 0 && value('syncthing_protocol_recv_bytes_total') > 0, way);
     assert.deepEqual(p.ref.connectionProblems(), [], way);
   }
 });

@@ -57,6 +57,23 @@ export function dbRoutes(d: HttpDeps): Route[] {
   // No mtime mapping is recorded until files are pulled: the zero mapping, as Syncthing shows it then.
   const noMapping = { err: null, value: { real: ZERO_TIME, virtual: ZERO_TIME } };
 
+  /**
+   * The first error Go's json.Unmarshal reports decoding `v` into `goType` ("json: cannot unmarshal
+   * number into Go value of type []string"): objects for maps, arrays for slices, strings for
+   * strings, null for any. `inner` checks each element or map value.
+   */
+  const goDecodeError = (v: unknown, goType: string, inner?: (x: unknown) => string | undefined): string | undefined => {
+    if (v === null) return undefined;
+    const kind = Array.isArray(v) ? 'array' : typeof v === 'object' ? 'object' : typeof v === 'boolean' ? 'bool' : typeof v;
+    const want = goType.startsWith('map[') ? 'object' : goType.startsWith('[]') ? 'array' : 'string';
+    if (kind !== want) return `json: cannot unmarshal ${kind} into Go value of type ${goType}`;
+    if (inner) for (const x of Object.values(v as object)) {
+      const e = inner(x);
+      if (e) return e;
+    }
+    return undefined;
+  };
+
   const fileDetails = (ctx: Context) => {
     const r = statusFor(() => f.file(folder(ctx), query(ctx, 'file') ?? ''), 404);
     const local = r.local ?? r.global!;
@@ -172,9 +189,13 @@ export function dbRoutes(d: HttpDeps): Route[] {
       method: 'POST',
       path: '/rest/db/ignores',
       handler: async (ctx) => {
-        const body = jsonBody(ctx);
-        const lines = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>).ignore ?? (body as Record<string, unknown>).Ignore : undefined;
-        if (!Array.isArray(lines) || !lines.every((l) => typeof l === 'string')) throw new HttpError(400, 'json: body must be {"ignore": [lines]}');
+        // Syncthing decodes into map[string][]string and answers every failure 500, with Go's text.
+        const body = jsonBody(ctx, 500);
+        const typeError = goDecodeError(body, 'map[string][]string', (v) => goDecodeError(v, '[]string', (l) => goDecodeError(l, 'string')));
+        if (typeError) throw new HttpError(500, typeError);
+        const lines = body && typeof body === 'object' ? (body as Record<string, unknown>).ignore ?? (body as Record<string, unknown>).Ignore : undefined;
+        // Where Syncthing would clear the ignores (no "ignore" key, or null), nothing is written.
+        if (!Array.isArray(lines)) throw new HttpError(500, 'json: body must be {"ignore": [lines]}');
         try {
           await f.setIgnores(folder(ctx), lines);
         } catch (err) {

@@ -60,7 +60,7 @@ export function debugRoutes(d: HttpDeps, metrics: Metrics): Route[] {
       { name: 'version-platform.json.txt', text: goJsonBody({ ...d.system.version(), now: new Date(d.clock.nowMs()).toISOString() }) },
       { name: 'system-status.json.txt', text: goJsonBody(d.system.status()) },
       { name: 'folder-summaries.json.txt', text: goJsonBody(summaries) },
-      { name: 'usage-reporting.json.txt', text: goJsonBody(d.system.report()) },
+      { name: 'usage-reporting.json.txt', text: goJsonBody(await d.system.report()) },
       { name: 'metrics.txt', text: await metrics.text() },
       { name: 'httpmetrics.json.txt', text: goJsonBody(metrics.timers.snapshot()) },
     ];

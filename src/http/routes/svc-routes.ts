@@ -55,7 +55,13 @@ export function svcRoutes(d: HttpDeps): Route[] {
         sendJson(ctx, { random: randomToken(n === undefined || n <= 0 ? 32 : Math.min(n, MAX_RANDOM)) });
       },
     },
-    { method: 'GET', path: '/rest/svc/report', handler: (ctx) => sendJson(ctx, d.system.report()) },
+    { method: 'GET', path: '/rest/svc/report', handler: async (ctx) => {
+        // As Syncthing (strconv.Atoi): a version that is not a positive integer means the current one.
+        const raw = query(ctx, 'version') ?? '';
+        const v = /^[+-]?\d{1,9}$/.test(raw) ? Number(raw) : 0;
+        sendJson(ctx, await d.system.report(v > 0 ? v : undefined));
+      },
+    },
     { method: 'GET', path: '/rest/stats/device', handler: (ctx) => sendJson(ctx, d.system.deviceStats()) },
   ];
 }

@@ -86,7 +86,11 @@ export function systemRoutes(d: HttpDeps): Route[] {
     {
       method: 'GET',
       path: '/rest/system/log',
-      handler: (ctx) => sendJson(ctx, { messages: d.logBook.since(parseRfc3339Ns(query(ctx, 'since') ?? '')).map(wireLine) }),
+      handler: (ctx) => {
+        // As Syncthing's recorder: no line newer than `since` is a nil slice, so null.
+        const lines = d.logBook.since(parseRfc3339Ns(query(ctx, 'since') ?? ''));
+        sendJson(ctx, { messages: lines.length ? lines.map(wireLine) : null });
+      },
     },
     {
       method: 'GET',

@@ -21,15 +21,22 @@ async function or500<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The restore body: an object of path → RFC 3339 time; anything else is a 400 naming the problem. */
+/**
+ * The restore body: an object of path → RFC 3339 time. Syncthing decodes it into
+ * map[string]time.Time and answers any failure 500; so do we, naming the problem.
+ */
 function restoreBody(ctx: Context): Map<string, number> {
-  const body = jsonBody(ctx);
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'body must be an object of file path to version time');
+  const body = jsonBody(ctx, 500);
+  if (body !== null && (typeof body !== 'object' || Array.isArray(body))) {
+    const kind = Array.isArray(body) ? 'array' : typeof body === 'boolean' ? 'bool' : typeof body;
+    throw new HttpError(500, `json: cannot unmarshal ${kind} into Go value of type map[string]time.Time`);
+  }
+  if (body === null) throw new HttpError(500, 'body must be an object of file path to version time');
   const out = new Map<string, number>();
   for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
     if (name === '_async' && typeof value === 'boolean') continue; // the job flag, not a file
     const ns = typeof value === 'string' ? parseRfc3339Ns(value) : undefined;
-    if (ns === undefined) throw new HttpError(400, `version time of ${JSON.stringify(name)} is not an RFC 3339 time string`);
+    if (ns === undefined) throw new HttpError(500, `version time of ${JSON.stringify(name)} is not an RFC 3339 time string`);
     out.set(name, Number(ns / 1_000_000n));
   }
   return out;

@@ -19,6 +19,14 @@ import { dialTargets, listenTargets, type TcpAddress } from './addresses.js';
 import { clusterConfigFor, type IndexInfo } from './cluster-config.js';
 import { both, TokenBucket } from './throttle.js';
 
+/** A device's traffic: wire bytes (after compression) and BEP messages, each way. */
+export interface DeviceTraffic {
+  inBytes: number;
+  outBytes: number;
+  inMessages: number;
+  outMessages: number;
+}
+
 export interface ConnectionServiceDeps {
   config: ConfigStore;
   events: EventSink;
@@ -104,6 +112,8 @@ export class ConnectionService {
   private readonly deviceRecv = new Map<string, TokenBucket>();
   private totalIn = 0;
   private totalOut = 0;
+  /** Traffic of each device's ended connections since start (the live one is added when asked). */
+  private readonly ended = new Map<string, DeviceTraffic>();
   private readonly now: () => number;
 
   constructor(private readonly d: ConnectionServiceDeps) {
@@ -461,6 +471,8 @@ export class ConnectionService {
   private onClosed(live: Live, reason: string, byPeer: boolean): void {
     this.totalIn += live.conn.inBytes;
     this.totalOut += live.conn.outBytes;
+    const t = this.ended.get(live.device) ?? { inBytes: 0, outBytes: 0, inMessages: 0, outMessages: 0 };
+    this.ended.set(live.device, { inBytes: t.inBytes + live.conn.inBytes, outBytes: t.outBytes + live.conn.outBytes, inMessages: t.inMessages + live.conn.inMessages, outMessages: t.outMessages + live.conn.outMessages });
     this.dropDuplicate(live);
     if (this.active.get(live.device) !== live) return;
     this.active.delete(live.device);
@@ -517,9 +529,10 @@ export class ConnectionService {
     const out: Record<string, ConnectionStatus & { primary: Omit<ConnectionStatus, 'connected' | 'paused' | 'clientVersion'> }> = {};
     let inTotal = this.totalIn;
     let outTotal = this.totalOut;
+    // This device is listed too, never connected, as 1.19 lists it (syncthing-gtk looks its own ID
+    // up on every poll); the keys are v1.27's.
     for (const dev of [...this.cfg().devices].sort((a, b) => (a.deviceID < b.deviceID ? -1 : 1))) {
-      if (dev.deviceID === this.d.myId) continue;
-      const live = this.active.get(dev.deviceID);
+      const live = dev.deviceID === this.d.myId ? undefined : this.active.get(dev.deviceID);
       const inB = live?.conn.inBytes ?? 0;
       const outB = live?.conn.outBytes ?? 0;
       inTotal += inB;
@@ -537,6 +550,29 @@ export class ConnectionService {
       out[dev.deviceID] = { ...base, connected: live !== undefined, paused: dev.paused, clientVersion: live ? clientString(live.hello) : '', primary: base };
     }
     return { connections: out, total: { at: nowS, inBytesTotal: inTotal, outBytesTotal: outTotal } };
+  }
+
+  /** Bytes and messages to and from each device since start, over all its connections (configured devices only). */
+  traffic(): Map<string, DeviceTraffic> {
+    const out = new Map<string, DeviceTraffic>();
+    for (const dev of this.cfg().devices) {
+      if (dev.deviceID === this.d.myId) continue;
+      const t = { ...(this.ended.get(dev.deviceID) ?? { inBytes: 0, outBytes: 0, inMessages: 0, outMessages: 0 }) };
+      const live = this.active.get(dev.deviceID);
+      if (live) {
+        t.inBytes += live.conn.inBytes;
+        t.outBytes += live.conn.outBytes;
+        t.inMessages += live.conn.inMessages;
+        t.outMessages += live.conn.outMessages;
+      }
+      out.set(dev.deviceID, t);
+    }
+    return out;
+  }
+
+  /** One transport name per live connection, as Syncthing's usage report counts them: "tcp4", "tcp6". */
+  transports(): string[] {
+    return [...this.active.values()].map((c) => `tcp${c.socket.remoteFamily === 'IPv6' ? '6' : '4'}`);
   }
 
   /** /rest/stats/device: when each device was last seen connected, and for how long it was. */
