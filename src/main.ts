@@ -2,7 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { Command, CommanderError } from 'commander';
 import { App } from './app.js';
 import { generateHome } from './generate-home.js';
 import { runCli } from './cli/program.js';
@@ -14,62 +14,17 @@ import { SYNCHRO_VERSION, API_VERSION } from './services/version.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const USAGE = `Synchro ${SYNCHRO_VERSION} — a folder service that speaks Syncthing's REST API (${API_VERSION})
-
-Usage:
-  synchro serve    [--home DIR] [--gui-address HOST:PORT] [--gui-apikey KEY] [--no-default-folder]
-                   [--event-masks N] [--job-expire SECONDS] [--log-format text|json] [--listen-address URL,...]
-                   [--gui-assets DIR] [--gui-baseurl /PREFIX/] [--gui-cert FILE --gui-key FILE] [--gui-client-ca FILE] [--gui-min-tls-version 1.2|1.3]
-  synchro generate [--home DIR] [--gui-user USER --gui-password PASSWORD] [--no-default-folder]
-  synchro cli      [--home DIR | --url URL --api-key KEY] METHOD PATH [key=value ...] [--json BODY] [--wait]
-  synchro cli      events [--types A,B] [--since N]  |  set PATH key=value ...   (see synchro cli --help)
-  synchro --version | --help
-
-Default home: $XDG_STATE_HOME/synchro, or ~/.local/state/synchro.
-Environment: STGUIADDRESS and STGUIAPIKEY act like --gui-address and --gui-apikey;
-SYNCHRO_EVENT_MASKS like --event-masks (custom events= subscriptions kept, default 64).
---log-format (or SYNCHRO_LOG_FORMAT): stderr lines as "TIME LEVEL facility: message" or as JSON
-objects {time, level, facility, message}, one per line.
---gui-assets (or STGUIASSETS): serve the GUI from DIR instead of the bundled gui/ (meta.js, the CSRF
-cookie and /rest work the same).
---gui-baseurl (or SYNCHRO_GUI_BASEURL, or gui baseUrl in config.xml): serve the GUI, /rest, /meta.js,
-/qr/ and /metrics under a path prefix, for a reverse proxy that passes the prefix on.
-TLS: the GUI port answers HTTP and HTTPS; with gui tls="true" (or an https:// address) plain HTTP is
-redirected. The certificate is https-cert.pem/https-key.pem in the home (self-signed, made on first
-start) unless --gui-cert/--gui-key name one; --gui-client-ca requires client certificates signed by
-those CAs; --gui-min-tls-version defaults to 1.2. Env: SYNCHRO_GUI_CERT, SYNCHRO_GUI_KEY,
-SYNCHRO_GUI_CLIENT_CA, SYNCHRO_GUI_MIN_TLS_VERSION.
---job-expire: how long a finished _async job stays readable at /rest/jobs/status (default 60).
---listen-address (or SYNCHRO_LISTEN_ADDRESS): device connections listen on these tcp:// addresses
-(comma-separated) instead of options listenAddresses, as --gui-address does for the GUI.
-`;
-
 function fail(message: string): never {
   process.stderr.write(`synchro: ${message}\n`);
   process.exit(1);
 }
 
-async function serve(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      home: { type: 'string' },
-      'gui-address': { type: 'string' },
-      'gui-apikey': { type: 'string' },
-      'no-default-folder': { type: 'boolean' },
-      'no-browser': { type: 'boolean' },
-      'event-masks': { type: 'string' },
-      'job-expire': { type: 'string' },
-      'log-format': { type: 'string' },
-      'gui-cert': { type: 'string' },
-      'gui-key': { type: 'string' },
-      'gui-client-ca': { type: 'string' },
-      'gui-min-tls-version': { type: 'string' },
-      'gui-baseurl': { type: 'string' },
-      'gui-assets': { type: 'string' },
-      'listen-address': { type: 'string' },
-    },
-  });
+/** The options of `synchro serve`, by their command-line names. */
+type ServeOptions = Partial<Record<'home' | 'gui-address' | 'gui-apikey' | 'event-masks' | 'job-expire' | 'log-format' | 'gui-cert' | 'gui-key' | 'gui-client-ca' | 'gui-min-tls-version' | 'gui-baseurl' | 'gui-assets' | 'listen-address', string>> & {
+  'no-default-folder'?: boolean;
+};
+
+async function serve(values: ServeOptions): Promise<void> {
   const env = (name: string) => process.env[name] || undefined;
   const minTls = values['gui-min-tls-version'] ?? env('SYNCHRO_GUI_MIN_TLS_VERSION');
   let minVersion: 'TLSv1.2' | 'TLSv1.3' | undefined;
@@ -134,16 +89,7 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-async function generate(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      home: { type: 'string' },
-      'gui-user': { type: 'string' },
-      'gui-password': { type: 'string' },
-      'no-default-folder': { type: 'boolean' },
-    },
-  });
+async function generate(values: { home?: string; 'gui-user'?: string; 'gui-password'?: string; 'no-default-folder'?: boolean }): Promise<void> {
   const home = values.home ?? defaultHome();
   const result = await generateHome({
     home,
@@ -155,29 +101,102 @@ async function generate(argv: string[]): Promise<void> {
   process.stdout.write(`Device ID: ${result.myId}\nConfig:    ${result.configFile}\n`);
 }
 
+/**
+ * Commander keeps option values under camel-cased keys; serve and generate read them by their
+ * command-line names.
+ */
+function byFlagName<T>(cmd: Command): T {
+  const out: Record<string, unknown> = {};
+  for (const o of cmd.options) {
+    const key = o.attributeName();
+    const v = cmd.getOptionValue(key);
+    if (v !== undefined) out[o.long!.replace(/^--(no-)?/, (m) => (m === '--no-' ? 'no-' : ''))] = o.negate ? !v : v;
+  }
+  return out as T;
+}
+
+/** The whole command line: one commander program, `--help` on every subcommand. */
+function program(): Command {
+  const version = `synchro ${SYNCHRO_VERSION} (Syncthing REST API ${API_VERSION})`;
+  const root = new Command('synchro')
+    .description(`Synchro ${SYNCHRO_VERSION} — a folder service that speaks Syncthing's REST API (${API_VERSION}) and syncs with Syncthing devices`)
+    .version(version, '--version', 'print the version')
+    .enablePositionalOptions()
+    .showHelpAfterError('(synchro --help lists the commands; synchro <command> --help their options)')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  synchro serve --home ~/synchro\n  synchro generate --home ~/synchro --gui-user me --gui-password secret\n  synchro cli GET system/status\n\nDefault home: $XDG_STATE_HOME/synchro, or ~/.local/state/synchro.`,
+    )
+    // Inherited by every subcommand added below: errors name the option, nothing calls process.exit behind our back.
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`synchro: ${text.replace(/^error: /, '')}`) });
+
+  root
+    .command('serve')
+    .description('run the service: the GUI and REST API, the folders, and device connections')
+    .option('--home <dir>', 'home directory (config.xml, keys, index)')
+    .option('--gui-address <host:port>', 'GUI/API listen address, over gui.address (env STGUIADDRESS); unix:///path for a socket')
+    .option('--gui-apikey <key>', 'one more API key accepted (env STGUIAPIKEY)')
+    .option('--no-default-folder', 'on first start, make no "Default Folder"')
+    .option('--no-browser', 'accepted for Syncthing compatibility (Synchro never opens a browser)')
+    .option('--event-masks <n>', 'custom events= subscriptions kept (env SYNCHRO_EVENT_MASKS, default 64)')
+    .option('--job-expire <seconds>', 'how long a finished _async job stays readable at /rest/jobs/status (default 60)')
+    .option('--log-format <format>', 'stderr lines as "text" (TIME LEVEL facility: message) or "json" objects (env SYNCHRO_LOG_FORMAT)')
+    .option('--listen-address <urls>', 'comma-separated tcp:// addresses for device connections, over options listenAddresses (env SYNCHRO_LISTEN_ADDRESS)')
+    .option('--gui-assets <dir>', 'serve the GUI from this directory (env STGUIASSETS); a Syncthing gui/ tree with theme directories works')
+    .option('--gui-baseurl <prefix>', 'serve everything under /PREFIX/, for a reverse proxy (env SYNCHRO_GUI_BASEURL)')
+    .option('--gui-cert <file>', 'HTTPS certificate, instead of the home\'s https-cert.pem (env SYNCHRO_GUI_CERT)')
+    .option('--gui-key <file>', 'its key (env SYNCHRO_GUI_KEY)')
+    .option('--gui-client-ca <file>', 'require client certificates signed by these CAs (env SYNCHRO_GUI_CLIENT_CA)')
+    .option('--gui-min-tls-version <version>', '1.2 (default) or 1.3 (env SYNCHRO_GUI_MIN_TLS_VERSION)')
+    .addHelpText(
+      'after',
+      `\nThe GUI port answers HTTP and HTTPS; with gui tls="true" (or an https:// address) plain HTTP is redirected.\nThe certificate is made on first start (self-signed) unless --gui-cert/--gui-key name one.`,
+    )
+    .action((_opts: unknown, cmd: Command) => serve(byFlagName<ServeOptions>(cmd)));
+
+  root
+    .command('generate')
+    .description('make a home (keys and config.xml) without starting, as syncthing generate does')
+    .option('--home <dir>', 'home directory to create or complete')
+    .option('--gui-user <user>', 'GUI user name')
+    .option('--gui-password <password>', 'GUI password (stored as a bcrypt hash)')
+    .option('--no-default-folder', 'make no "Default Folder"')
+    .action((_opts: unknown, cmd: Command) => generate(byFlagName(cmd)));
+
+  root
+    .command('cli')
+    .description('call the REST API of a running Synchro or Syncthing (synchro cli --help)')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .passThroughOptions()
+    .argument('[args...]')
+    .action(async (args: string[]) => {
+      process.exitCode = await runCli(args, { stdout: process.stdout, stderr: process.stderr, env: process.env, defaultHome: defaultHome() });
+    });
+
+  root
+    .command('version')
+    .description('print the version')
+    .action(() => void process.stdout.write(`${version}\n`));
+
+  root.on('command:*', (operands: string[]) => {
+    process.stderr.write(root.helpInformation());
+    fail(`unknown command ${JSON.stringify(operands[0])}`);
+  });
+  return root;
+}
+
 async function main(): Promise<void> {
-  const [command, ...rest] = process.argv.slice(2);
-  switch (command) {
-    case 'serve':
-      return serve(rest);
-    case 'generate':
-      return generate(rest);
-    case 'cli':
-      process.exitCode = await runCli(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, defaultHome: defaultHome() });
-      return;
-    case '--version':
-    case 'version':
-      process.stdout.write(`synchro ${SYNCHRO_VERSION} (Syncthing REST API ${API_VERSION})\n`);
-      return;
-    case undefined:
-    case '--help':
-    case '-h':
-    case 'help':
-      process.stdout.write(USAGE);
-      return;
-    default:
-      process.stderr.write(USAGE);
-      fail(`unknown command ${JSON.stringify(command)}`);
+  const argv = process.argv.slice(2);
+  // No command: the help, as before.
+  if (argv.length === 0) return void process.stdout.write(program().helpInformation());
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    throw err;
   }
 }
 

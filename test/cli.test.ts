@@ -103,6 +103,20 @@ test('an unusable home and unknown commands fail with a clear message', async (t
   assert.match(r.stderr, /unknown command "frobnicate"/);
   r = await run(['serve', '--bogus-flag']);
   assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /unknown option '--bogus-flag'/, 'the error names the option');
+  r = await run(['serve', '--home']);
+  assert.match(r.stderr, /option '--home <dir>' argument missing/);
+  r = await run(['generate', '--gui-user']);
+  assert.match(r.stderr, /option '--gui-user <user>' argument missing/);
+  // One parser for every subcommand: --help works on each, and lists its options.
+  for (const [sub, option] of [['serve', '--gui-address'], ['generate', '--gui-password'], ['cli', '--api-key']] as const) {
+    r = await run([sub, '--help']);
+    assert.equal(r.code, 0, `${sub} --help`);
+    assert.match(r.stdout, new RegExp(`^Usage: synchro ${sub}`), sub);
+    assert.match(r.stdout, new RegExp(option), sub);
+  }
+  r = await run(['--version']);
+  assert.deepEqual([r.code, /^synchro \d+\.\d+\.\d+ \(Syncthing REST API v[\d.]+\)\n$/.test(r.stdout)], [0, true]);
   for (const bad of ['0', '-1', 'lots', '1e3']) {
     r = await run(['serve', '--home', path.join(dir, 'h'), `--event-masks=${bad}`]);
     assert.notEqual(r.code, 0, bad);

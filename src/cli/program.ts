@@ -168,7 +168,18 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 /** Starts the call as a job and follows it to the end, with a progress display for scans. */
 async function waitForJob(t: Target, method: string, p: string, query: [string, string][], body: string | undefined, io: CliIo): Promise<void> {
   const r = check(await request(t, method, p, { query: [...query, ['_async', 'true']], body }), `${method} ${p}`);
-  const { jobid } = JSON.parse(r.text) as { jobid: number };
+  // A service without jobs (Syncthing itself) ignores _async and answers when the work is done:
+  // that answer, often an empty 200, is the result.
+  let jobid: unknown;
+  try {
+    jobid = (JSON.parse(r.text) as { jobid?: unknown } | null)?.jobid;
+  } catch {
+    jobid = undefined;
+  }
+  if (typeof jobid !== 'number') {
+    io.stdout.write(render(r.text));
+    return;
+  }
   const folder = query.find(([k]) => k === 'folder')?.[1];
   const view = new ProgressView(io.stderr, `${relPath(p)}${folder ? ` ${folder}` : ''}`);
   const stop = () => void request(t, 'POST', 'jobs/stop', { query: [['jobid', String(jobid)]] }).catch(() => undefined);

@@ -8,6 +8,7 @@ import { startServer, type TestServer } from '../support/test-server.js';
 import { tempDir } from '../support/temp-dir.js';
 import { referenceUnavailable, startReference, type Reference } from '../support/syncthing-ref.js';
 import { addFolder } from '../support/folder-helpers.js';
+import { runCli } from '../../src/cli/program.js';
 import { reportFixture } from '../support/report-fixture.js';
 
 const why = referenceUnavailable();
@@ -172,4 +173,20 @@ test('/themes.json: the same shape; the bundled GUI has one theme', opts, async 
   const [m, t] = (await Promise.all(sides().map(async (s) => (await s.req('/themes.json')).json()))) as { themes: string[] }[];
   assert.deepEqual(Object.keys(m!), Object.keys(t!));
   assert.ok(Array.isArray(m!.themes) && m!.themes[0] === 'default' && t!.themes.includes('default'));
+});
+
+test('synchro cli POST db/scan --wait against Syncthing: its empty 200 is a success', opts, async () => {
+  const root = path.join(dir, 'cli-scan');
+  await fs.mkdir(path.join(root, '.stfolder'), { recursive: true });
+  const idle = refIdle('cli');
+  assert.equal((await ref.req('/rest/config/folders', { method: 'POST', body: JSON.stringify({ id: 'cli', path: root }) })).status, 200);
+  await idle;
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { stdout: { write: (x: string) => out.push(x) }, stderr: { isTTY: false, write: (x: string) => err.push(x) }, env: {}, defaultHome: path.join(dir, 'no-home') };
+  const code = await runCli(['--url', ref.base, '--api-key', ref.apiKey, 'POST', 'db/scan', 'folder=cli', '--wait'], io);
+  assert.equal(code, 0, err.join(''));
+  assert.equal(out.join(''), '');
+  // An error answer is still an error.
+  assert.equal(await runCli(['--url', ref.base, '--api-key', ref.apiKey, 'POST', 'db/scan', 'folder=nope', '--wait'], io), 1);
 });
