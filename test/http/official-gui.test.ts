@@ -36,7 +36,7 @@ test("the official GUI's start-up, polling and dialog calls answer with every fi
   assert.equal(cookieName, `CSRF-Token-${short}`, 'the cookie is named after the short ID meta.js gives');
   const gui = (p: string, init: RequestInit = {}) =>
     s.req(`/${p}`, { ...init, key: false, headers: { Cookie: cookie, [`X-CSRF-Token-${short}`]: token, ...(init.headers as Record<string, string>) } });
-  const json = async (p: string, init?: RequestInit) => {
+  const json = async (p: string, init?: RequestInit): Promise<any> => {
     const r = await gui(p, init);
     assert.equal(r.status, 200, `${p}: ${r.status}`);
     return r.json();
