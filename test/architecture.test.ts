@@ -34,7 +34,8 @@ const SOLE_IMPORTER: Record<string, (file: string) => boolean> = {
   koa: (f) => f.startsWith('http/'),
   '@koa/router': (f) => f.startsWith('http/'),
   'koa-bodyparser': (f) => f.startsWith('http/'),
-  commander: (f) => f === 'cli/program.ts',
+  // argv parsing, not I/O: the entry point's command tree and the client's subcommands.
+  commander: (f) => f === 'main.ts' || f === 'cli/program.ts',
   'prom-client': (f) => f === 'http/metrics.ts',
   fflate: (f) => f === 'services/support-bundle.ts',
   'lz4-napi': (f) => f === 'bep/lz4.ts',
