@@ -1,4 +1,5 @@
 import { Flag, INVALID_FLAGS, blockCount, type FileInfo } from '../shared/file-info.js';
+import { shortIdText } from '../shared/device-id.js';
 import { formatTimeNs } from '../shared/time-format.js';
 import type { TreeNode } from '../services/folder-service.js';
 
@@ -17,7 +18,7 @@ export function fileInfoJson(f: FileInfo): Record<string, unknown> {
     invalid: (flags & INVALID_FLAGS) !== 0,
     localFlags: flags,
     modified: formatTimeNs(f.modifiedNs),
-    modifiedBy: f.modifiedBy,
+    modifiedBy: shortIdText(f.modifiedBy),
     mustRescan: (flags & Flag.MustRescan) !== 0,
     name: f.name,
     noPermissions: f.noPermissions,
@@ -30,7 +31,7 @@ export function fileInfoJson(f: FileInfo): Record<string, unknown> {
     sequence: f.sequence,
     size: f.size,
     type: TYPE[f.type] ?? 'FILE_INFO_TYPE_FILE',
-    version: f.version.map(([id, n]) => `${id}:${n}`),
+    version: f.version.map(([id, n]) => `${shortIdText(id)}:${n}`),
   });
   return out;
 }

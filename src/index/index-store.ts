@@ -1,8 +1,10 @@
-import { Flag, INVALID_FLAGS, type FileInfo } from '../shared/file-info.js';
+import { randomBytes } from 'node:crypto';
+import { widenShortId } from '../shared/device-id.js';
+import { Flag, INVALID_FLAGS, parseVersion, formatVersion, type FileInfo } from '../shared/file-info.js';
 import { summarize, type Bucket, type Counts, type FolderCounts } from './counts.js';
 import { openDatabase, type Database, type Statement } from './db.js';
-import { globalFlags, type Candidate } from './global.js';
-import { applyMigrations } from './migrate.js';
+import { globalFlags, versionList, type Candidate } from './global.js';
+import { applyMigrations, type MigrationSteps } from './migrate.js';
 import { FILE_COLUMNS, brief, fileParams, rowToFile, type BriefRecord, type BriefRow, type FileRow } from './rows.js';
 
 /** The local device's row in `devices` (Syncthing's LocalDeviceID). */
@@ -93,7 +95,6 @@ export class IndexStore {
          WHERE f.folder_idx = ? AND f.name = ? AND f.local_flags & ${Flag.Global}`,
         true,
       ),
-      availability: prep(`SELECT d.device_id FROM files f JOIN devices d ON d.idx = f.device_idx WHERE f.folder_idx = ? AND f.name = ? AND f.device_idx <> ${LOCAL_DEVICE}`),
       counts: prep('SELECT device_idx, type, local_flags, deleted, count, size FROM counts WHERE folder_idx = ? AND count <> 0'),
       children: prep(
         `SELECT name, type, size, modified_ns FROM files INDEXED BY files_by_parent WHERE folder_idx = ? AND parent = ? AND deleted = 0
@@ -115,7 +116,7 @@ export class IndexStore {
       remoteNeed: prep(
         `SELECT ${FILE_COLUMNS} FROM files f WHERE f.folder_idx = @folder AND f.local_flags & ${Flag.Global} AND NOT f.local_flags & ${INVALID_FLAGS}
            AND NOT EXISTS (SELECT 1 FROM files r WHERE r.folder_idx = f.folder_idx AND r.name = f.name AND r.device_idx = @device AND r.version = f.version)
-           AND NOT (f.deleted = 1 AND NOT EXISTS (SELECT 1 FROM files r WHERE r.folder_idx = f.folder_idx AND r.name = f.name AND r.device_idx = @device AND r.deleted = 0))
+           AND NOT (f.deleted = 1 AND NOT EXISTS (SELECT 1 FROM files r WHERE r.folder_idx = f.folder_idx AND r.name = f.name AND r.device_idx = @device))
          ORDER BY f.name LIMIT @limit OFFSET @offset`,
         true,
       ),
@@ -123,7 +124,7 @@ export class IndexStore {
         `SELECT f.type AS type, f.deleted AS deleted, count(*) AS n, coalesce(sum(f.size), 0) AS bytes
          FROM files f WHERE f.folder_idx = @folder AND f.local_flags & ${Flag.Global} AND NOT f.local_flags & ${INVALID_FLAGS}
            AND NOT EXISTS (SELECT 1 FROM files r WHERE r.folder_idx = f.folder_idx AND r.name = f.name AND r.device_idx = @device AND r.version = f.version)
-           AND NOT (f.deleted = 1 AND NOT EXISTS (SELECT 1 FROM files r WHERE r.folder_idx = f.folder_idx AND r.name = f.name AND r.device_idx = @device AND r.deleted = 0))
+           AND NOT (f.deleted = 1 AND NOT EXISTS (SELECT 1 FROM files r WHERE r.folder_idx = f.folder_idx AND r.name = f.name AND r.device_idx = @device))
          GROUP BY f.type, f.deleted`,
       ),
       deviceHasRows: prep('SELECT EXISTS (SELECT 1 FROM files WHERE folder_idx = ? AND device_idx = ?) AS x'),
@@ -138,14 +139,42 @@ export class IndexStore {
            AND NOT EXISTS (SELECT 1 FROM files INDEXED BY files_by_blocks WHERE files.blocks_hash = blocklists.blocks_hash)`,
       ),
       gcClear: prep('DELETE FROM blocklist_gc'),
+      deviceAdd: prep('INSERT INTO devices (device_id) VALUES (?) ON CONFLICT (device_id) DO UPDATE SET device_id = excluded.device_id RETURNING idx'),
+      indexIdGet: prep('SELECT index_id, max_sequence FROM index_ids WHERE folder_idx = ? AND device_idx = ?', true),
+      indexIdSet: prep(
+        `INSERT INTO index_ids (folder_idx, device_idx, index_id, max_sequence) VALUES (?, ?, ?, ?)
+         ON CONFLICT (folder_idx, device_idx) DO UPDATE SET index_id = excluded.index_id, max_sequence = excluded.max_sequence`,
+      ),
+      maxSeqSet: prep(
+        `INSERT INTO index_ids (folder_idx, device_idx, index_id, max_sequence) VALUES (?, ?, 0, ?)
+         ON CONFLICT (folder_idx, device_idx) DO UPDATE SET max_sequence = max(max_sequence, excluded.max_sequence)`,
+      ),
+      remoteBrief: prep('SELECT id, name FROM files WHERE folder_idx = ? AND device_idx = ? ORDER BY id LIMIT ?'),
+      dropRow: prep('DELETE FROM files WHERE id = ?'),
+      since: prep(
+        `SELECT ${FILE_COLUMNS}, b.block_hashes FROM files f INDEXED BY files_by_sequence LEFT JOIN blocklists b ON b.blocks_hash = f.blocks_hash
+         WHERE f.folder_idx = ? AND f.device_idx = ? AND f.sequence > ? ORDER BY f.sequence LIMIT ?`,
+        true,
+      ),
+      getDevice: prep(
+        `SELECT ${FILE_COLUMNS}, b.block_hashes FROM files f LEFT JOIN blocklists b ON b.blocks_hash = f.blocks_hash
+         WHERE f.folder_idx = ? AND f.device_idx = ? AND f.name = ?`,
+        true,
+      ),
+      versionsOf: prep('SELECT d.device_id, f.device_idx, f.version, f.deleted, f.local_flags FROM files f JOIN devices d ON d.idx = f.device_idx WHERE f.folder_idx = ? AND f.name = ?', true),
+      mtimeGet: prep('SELECT disk_ns, virtual_ns FROM mtimes WHERE folder_idx = ? AND name = ?', true),
     };
   }
 
-  /** Opens (creating and migrating as needed) the index at `file`. */
-  static open(file: string, migrationsDir: string): IndexStore {
+  /**
+   * Opens (creating and migrating as needed) the index at `file`. `knownDevices` (ours first) are
+   * the device IDs whose full ShortIDs replace the 7-character ones of an index older than
+   * migration 003.
+   */
+  static open(file: string, migrationsDir: string, knownDevices: readonly string[] = []): IndexStore {
     const db = openDatabase(file);
     try {
-      applyMigrations(db, migrationsDir, file);
+      applyMigrations(db, migrationsDir, file, migrationSteps(knownDevices));
       return new IndexStore(db);
     } catch (err) {
       db.close();
@@ -229,11 +258,6 @@ export class IndexStore {
     return r && rowToFile(r);
   }
 
-  /** Devices other than ours that announce this name (none until peers exist). */
-  availability(folder: string, name: string): string[] {
-    return (this.s.availability!.all(this.idx(folder), name) as { device_id: string }[]).map((r) => r.device_id);
-  }
-
   /**
    * Writes local records in one transaction: each gets the next local sequence, its block list is
    * stored once per content, and the Global/Needed bits of its name are recomputed. The names in
@@ -271,6 +295,123 @@ export class IndexStore {
     );
     const want = globalFlags(rows, LOCAL_DEVICE);
     for (const c of rows) if (want.get(c.id) !== c.flags) this.s.setFlags!.run(want.get(c.id), c.id);
+  }
+
+  // ---- other devices ----
+
+  /** The row of a device ID, created on first use. */
+  private deviceRow(device: string): number {
+    return (this.s.deviceAdd!.get(device) as { idx: number }).idx;
+  }
+
+  /**
+   * The index ID of (folder, device) and the highest sequence we hold of it. Ours (device
+   * undefined) is created at random on first use and goes with the folder's index: an index
+   * dropped and rebuilt gets a new one, which tells every peer to send and take everything anew.
+   */
+  indexInfo(folder: string, device?: string): { indexId: bigint; maxSequence: number } {
+    const fi = this.idx(folder);
+    if (device === undefined) {
+      let row = this.s.indexIdGet!.get(fi, LOCAL_DEVICE) as { index_id: bigint } | undefined;
+      if (!row) {
+        this.s.indexIdSet!.run(fi, LOCAL_DEVICE, randomIndexId(), 0);
+        row = this.s.indexIdGet!.get(fi, LOCAL_DEVICE) as { index_id: bigint };
+      }
+      return { indexId: BigInt.asUintN(64, row.index_id), maxSequence: this.sequence(folder) };
+    }
+    const d = this.s.deviceIdx!.get(device) as { idx: number } | undefined;
+    const row = d && (this.s.indexIdGet!.get(fi, d.idx) as { index_id: bigint; max_sequence: bigint } | undefined);
+    return row ? { indexId: BigInt.asUintN(64, row.index_id), maxSequence: Number(row.max_sequence) } : { indexId: 0n, maxSequence: 0 };
+  }
+
+  /** Records the index ID a device announced for a folder, with no sequence held yet (its rows are dropped before this). */
+  setRemoteIndexId(folder: string, device: string, indexId: bigint): void {
+    this.s.indexIdSet!.run(this.idx(folder), this.deviceRow(device), BigInt.asIntN(64, indexId), 0);
+  }
+
+  /**
+   * Deletes up to `limit` of a device's rows in a folder and sets the global of each of their
+   * names anew; returns how many went (0 when none are left). Callers drop in slices so a big
+   * index never holds the event loop, and reset the device's index ID first, so that an
+   * interrupted drop is redone in full after a restart.
+   */
+  dropDeviceRows(folder: string, device: string, limit: number): number {
+    const fi = this.idx(folder);
+    const d = this.s.deviceIdx!.get(device) as { idx: number } | undefined;
+    if (!d) return 0;
+    return this.db.transaction(() => {
+      const rows = this.s.remoteBrief!.all(fi, d.idx, limit) as { id: number; name: string }[];
+      for (const r of rows) {
+        this.s.dropRow!.run(r.id);
+        this.recalcGlobal(fi, r.name);
+      }
+      return rows.length;
+    }).immediate();
+  }
+
+  /**
+   * Writes a device's records as it announced them, in one transaction: each keeps the device's
+   * own sequence, an invalid one is marked RemoteInvalid, and the global of each name is set
+   * anew. The highest sequence held of the device moves up. The caller has checked them.
+   */
+  updateRemote(folder: string, device: string, files: readonly FileInfo[]): void {
+    const fi = this.idx(folder);
+    this.db.transaction(() => {
+      const di = this.deviceRow(device);
+      let max = 0;
+      for (const f of files) {
+        if (f.blocksHash && f.blockHashes.length) this.s.blocklistAdd!.run(Buffer.from(f.blocksHash), Buffer.from(f.blockHashes));
+        this.s.upsert!.get(...fileParams(fi, di, f, f.sequence, f.localFlags & ~(Flag.Global | Flag.Needed)));
+        this.recalcGlobal(fi, f.name);
+        if (f.sequence > max) max = f.sequence;
+      }
+      this.s.maxSeqSet!.run(fi, di, max);
+    }).immediate();
+  }
+
+  /** A device's record of a name (ours when device is undefined). */
+  getDevice(folder: string, name: string, device?: string): FileInfo | undefined {
+    const di = device === undefined ? LOCAL_DEVICE : (this.s.deviceIdx!.get(device) as { idx: number } | undefined)?.idx;
+    if (di === undefined) return undefined;
+    const r = this.s.getDevice!.get(this.idx(folder), di, name) as FileRow | undefined;
+    return r && rowToFile(r);
+  }
+
+  /** Our records with a sequence above `after`, in sequence order, `limit` at a time (what goes into our index). */
+  localSince(folder: string, after: number, limit: number): FileInfo[] {
+    return (this.s.since!.all(this.idx(folder), LOCAL_DEVICE, after, limit) as FileRow[]).map(rowToFile);
+  }
+
+  /**
+   * Syncthing's version list of a name: one entry per distinct version, the global first, each
+   * with the devices that hold it validly and invalidly (device IDs; ours as `localId`).
+   */
+  versionList(folder: string, name: string, localId: string): { version: [string, number][]; deleted: boolean; devices: string[]; invalid: string[] }[] {
+    const rows = this.s.versionsOf!.all(this.idx(folder), name) as { device_id: string; device_idx: bigint; version: string; deleted: bigint; local_flags: bigint }[];
+    const ids = new Map<number, string>();
+    const cands: Candidate[] = rows.map((r, i) => {
+      ids.set(i, Number(r.device_idx) === LOCAL_DEVICE ? localId : r.device_id);
+      return { id: i, device: Number(r.device_idx), version: r.version, deleted: r.deleted !== 0n, flags: Number(r.local_flags), modifiedNs: 0n };
+    });
+    // modifiedNs only breaks ties between concurrent versions: read it where that can matter.
+    for (const c of cands) c.modifiedNs = this.modifiedOf(folder, name, c.device);
+    return versionList(cands).map((e) => ({
+      version: parseVersion(formatVersion(e.version)),
+      deleted: (e.valid[0] ?? e.invalid[0])!.deleted,
+      devices: e.valid.map((c) => ids.get(c.id)!),
+      invalid: e.invalid.map((c) => ids.get(c.id)!),
+    }));
+  }
+
+  private modifiedOf(folder: string, name: string, deviceIdx: number): bigint {
+    const r = this.s.getDevice!.get(this.idx(folder), deviceIdx, name) as FileRow | undefined;
+    return r?.modified_ns ?? 0n;
+  }
+
+  /** The mtime map entry of a name: what the disk shows and what the index says, if one was recorded. */
+  mtime(folder: string, name: string): { diskNs: bigint; virtualNs: bigint } | undefined {
+    const r = this.s.mtimeGet!.get(this.idx(folder), name) as { disk_ns: bigint; virtual_ns: bigint } | undefined;
+    return r && { diskNs: r.disk_ns, virtualNs: r.virtual_ns };
   }
 
   /**
@@ -370,4 +511,41 @@ export class IndexStore {
 
 function treeRow(r: { name: string; type: bigint; size: bigint; modified_ns: bigint }): TreeRow {
   return { name: r.name, type: Number(r.type), size: Number(r.size), modifiedNs: r.modified_ns };
+}
+
+/** A random uint64 index ID, never 0 (0 means "no delta indexes"), as the int64 with the same bits. */
+function randomIndexId(): bigint {
+  for (;;) {
+    const v = randomBytes(8).readBigInt64BE();
+    if (v !== 0n) return v;
+  }
+}
+
+/**
+ * Migration 003's step: every version vector and modified_by written with 7-character ShortIDs
+ * gets the full 64-bit ones (16 hex digits), a page of rows at a time.
+ */
+function migrationSteps(known: readonly string[]): MigrationSteps {
+  return {
+    3: (db) => {
+      const page = db.prepare('SELECT id, version, modified_by FROM files WHERE id > ? ORDER BY id LIMIT 5000');
+      const set = db.prepare('UPDATE files SET version = ?, modified_by = ? WHERE id = ?');
+      const wide = new Map<string, string>();
+      const widen = (id: string) => {
+        if (id.length !== 7) return id;
+        let w = wide.get(id);
+        if (w === undefined) wide.set(id, (w = widenShortId(id, known)));
+        return w;
+      };
+      for (let after = 0; ; ) {
+        const rows = page.all(after) as { id: number; version: string; modified_by: string }[];
+        if (rows.length === 0) break;
+        for (const r of rows) {
+          const v = formatVersion(parseVersion(r.version).map(([id, n]) => [widen(id), n] as [string, number]));
+          set.run(v, widen(r.modified_by), r.id);
+        }
+        after = rows.at(-1)!.id;
+      }
+    },
+  };
 }

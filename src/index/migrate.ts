@@ -24,12 +24,15 @@ export function schemaVersion(db: Database): number {
   return row.v ?? 0;
 }
 
+/** Work a migration needs beyond its SQL, run right after it in the same transaction. */
+export type MigrationSteps = Record<number, (db: Database) => void>;
+
 /**
- * Brings the database to the newest schema: every pending migration in one transaction, with
- * foreign keys off while tables are rebuilt and checked afterwards. A database newer than the
- * newest migration we ship is refused, untouched.
+ * Brings the database to the newest schema: every pending migration (and its step) in one
+ * transaction, with foreign keys off while tables are rebuilt and checked afterwards. A database
+ * newer than the newest migration we ship is refused, untouched.
  */
-export function applyMigrations(db: Database, dir: string, file: string): number {
+export function applyMigrations(db: Database, dir: string, file: string, steps: MigrationSteps = {}): number {
   const all = listMigrations(dir);
   const latest = all.at(-1)?.version ?? 0;
   const current = schemaVersion(db);
@@ -43,6 +46,7 @@ export function applyMigrations(db: Database, dir: string, file: string): number
     db.transaction(() => {
       for (const m of pending) {
         db.exec(fs.readFileSync(m.file, 'utf8'));
+        steps[m.version]?.(db);
         db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now());
       }
       const problems = db.pragma('foreign_key_check') as unknown[];

@@ -1,4 +1,5 @@
 import type { EventSink } from '../events/types.js';
+import { shortIdText } from '../shared/device-id.js';
 import { FileType, INVALID_FLAGS, type FileInfo } from '../shared/file-info.js';
 
 const TYPE_NAMES: Record<number, string> = { [FileType.File]: 'file', [FileType.Directory]: 'dir', [FileType.Symlink]: 'symlink' };
@@ -17,7 +18,7 @@ export function emitBatchEvents(events: EventSink, folder: { id: string; label: 
       folder: folder.id,
       folderID: folder.id,
       label: folder.label,
-      modifiedBy: f.modifiedBy,
+      modifiedBy: shortIdText(f.modifiedBy),
       path: f.name,
       type: TYPE_NAMES[f.type] ?? 'file',
     });

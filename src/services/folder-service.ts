@@ -74,7 +74,6 @@ export function paging(page: number | undefined, perpage: number | undefined): {
 const FOLDER_MISSING = 'no such folder';
 /** Syncthing's LocalDeviceID (all bits set), as its debug output names this device. */
 const LOCAL_DEVICE_ID = '7777777-777777N-7777777-777777N-7777777-777777N-7777777-77777Q4';
-const LOCAL_SHORT = '7777777';
 
 /** A record that is not there, as Syncthing prints its zero FileInfo. */
 function zeroFile(): FileInfo {
@@ -266,9 +265,22 @@ export class FolderService {
     return r;
   }
 
+  /**
+   * FolderSummary, then one FolderCompletion per connected device the folder is shared with
+   * (1.19.2 folder_summary.go), whenever the summary is refreshed.
+   */
   private emitSummary(id: string): void {
     if (!this.runners.has(id)) return;
     this.d.events.append('FolderSummary', { folder: id, summary: this.status(id) });
+    for (const dev of this.folderCfg(id).devices) {
+      if (dev.deviceID === this.d.myId || (this.d.remoteState?.(id, dev.deviceID) ?? 'unknown') === 'unknown') continue;
+      this.d.events.append('FolderCompletion', { ...this.completion(id, dev.deviceID), device: dev.deviceID, folder: id });
+    }
+  }
+
+  /** A peer changed what the index holds of a folder: its summary (and completions) are due. */
+  remoteChanged(id: string): void {
+    if (this.runners.has(id)) this.pump.dirty(id);
   }
 
   /** Global files and bytes of each running folder (the usage report's totals). */
@@ -296,8 +308,12 @@ export class FolderService {
     });
   }
 
-  /** GET /rest/db/file: the local and global record of one name. */
-  file(id: string, name: string): { availability: string[]; global?: FileInfo; local?: FileInfo } {
+  /**
+   * GET /rest/db/file: the local and global record of one name, the mtime mapping, and the
+   * connected devices that hold the global version (each `{id, fromTemporary}`, as v1.27's
+   * Availability): devices whose ClusterConfig shares the folder with us validly.
+   */
+  file(id: string, name: string): { availability: { id: string; fromTemporary: boolean }[]; global?: FileInfo; local?: FileInfo; mtime?: { diskNs: bigint; virtualNs: bigint } } {
     this.folderCfg(id);
     let clean: string;
     try {
@@ -308,16 +324,18 @@ export class FolderService {
     const local = this.d.index.getLocal(id, clean);
     const global = this.d.index.getGlobal(id, clean);
     if (!local && !global) throw new AppError('not-found', 'No such object in the index');
-    return { availability: this.d.index.availability(id, clean), global, local };
+    const holders = this.d.index.versionList(id, clean, LOCAL_DEVICE_ID).find((e) => e.devices.length > 0)?.devices ?? [];
+    const availability = holders.filter((dev) => dev !== LOCAL_DEVICE_ID && this.d.remoteState?.(id, dev) === 'valid').map((dev) => ({ id: dev, fromTemporary: false }));
+    return { availability, global, local, mtime: this.d.index.mtime(id, clean) };
   }
 
   /**
    * GET /rest/debug/file: the local and global record (absent ones are zero records, as Syncthing
-   * prints them), the devices that have the global version (this device as Syncthing's
-   * LocalDeviceID), and the version list behind the global: one entry per distinct version, best
-   * first, each with the devices holding it validly and invalidly (short IDs; ours is 7777777).
+   * prints them), the devices that hold the global version (this device as Syncthing's
+   * LocalDeviceID, connected or not), and the version list behind the global: one entry per
+   * distinct version, best first, each with the devices holding it validly and invalidly.
    */
-  debugFile(id: string, name: string): { local: FileInfo; global: FileInfo; availability: string[]; versions: { version: [string, number][]; deleted: boolean; devices: string[]; invalid: string[] }[] } {
+  debugFile(id: string, name: string): { local: FileInfo; global: FileInfo; availability: string[]; versions: { version: [string, number][]; deleted: boolean; devices: string[]; invalid: string[] }[]; mtime?: { diskNs: bigint; virtualNs: bigint } } {
     if (!this.runners.has(id)) throw new AppError('not-found', this.folderCfg(id).paused ? 'folder is paused' : 'folder is not running');
     let clean = '';
     try {
@@ -327,13 +345,9 @@ export class FolderService {
     }
     const local = clean ? this.d.index.getLocal(id, clean) : undefined;
     const global = clean ? this.d.index.getGlobal(id, clean) : undefined;
-    const versions: { version: [string, number][]; deleted: boolean; devices: string[]; invalid: string[] }[] = [];
-    if (local) {
-      const invalid = (local.localFlags & INVALID_FLAGS) !== 0;
-      versions.push({ version: local.version, deleted: local.deleted, devices: invalid ? [] : [LOCAL_SHORT], invalid: invalid ? [LOCAL_SHORT] : [] });
-    }
-    const availability = local && global && !(local.localFlags & INVALID_FLAGS) ? [LOCAL_DEVICE_ID] : [];
-    return { local: local ?? zeroFile(), global: global ?? zeroFile(), availability, versions };
+    const versions = clean ? this.d.index.versionList(id, clean, LOCAL_DEVICE_ID) : [];
+    const availability = versions.find((e) => e.devices.length > 0)?.devices ?? [];
+    return { local: local ?? zeroFile(), global: global ?? zeroFile(), availability, versions, mtime: clean ? this.d.index.mtime(id, clean) : undefined };
   }
 
   /** GET /rest/db/browse: the global tree under `prefix`, `levels` deep (undefined or < 0 = all). */
@@ -376,7 +390,7 @@ export class FolderService {
       const dev = this.d.config.current().devices.find((x) => x.deviceID === device);
       remoteState = !f.devices.some((x) => x.deviceID === device) ? 'notSharing' : dev?.paused ? 'paused' : (this.d.remoteState?.(id, device) ?? 'unknown');
       need = this.d.index.remoteNeedCounts(id, device);
-      sequence = 0;
+      sequence = this.d.index.indexInfo(id, device).maxSequence;
     }
     return {
       completion: 0,

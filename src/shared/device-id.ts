@@ -103,9 +103,45 @@ export function parseDeviceId(input: string): string {
   throw new AppError('invalid', `${goQuote(input)}: device ID invalid: incorrect length`);
 }
 
-/** The 7-character short ID used in cookie and header names, version vectors and modifiedBy. */
+/** The 7-character short ID used in cookie and header names, and wherever REST prints a ShortID. */
 export function shortDeviceId(canonical: string): string {
   return canonical.slice(0, 7);
+}
+
+/**
+ * The full 64-bit ShortID of a device as the index keeps it in version vectors and modifiedBy:
+ * 16 lowercase hex digits, so that text order is numeric order (Syncthing sorts counters by it).
+ */
+export function fullShortId(canonical: string): string {
+  return Buffer.from(deviceIdBytes(canonical).subarray(0, 8)).toString('hex');
+}
+
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** A full ShortID (16 hex digits) as REST prints it: its first 35 bits in base32, Syncthing's ShortID.String(). */
+export function shortIdText(full: string): string {
+  if (full.length !== 16) return full;
+  const v = BigInt('0x' + full);
+  let out = '';
+  for (let i = 0; i < 7; i++) out += B32[Number((v >> BigInt(59 - 5 * i)) & 31n)];
+  return out;
+}
+
+/** The 16-hex-digit form of a wire ShortID. */
+export const shortIdHex = (v: bigint): string => v.toString(16).padStart(16, '0');
+/** The wire ShortID of a 16-hex-digit form. */
+export const shortIdValue = (full: string): bigint => BigInt('0x' + full);
+
+/**
+ * The full form of a 7-character ShortID written before the index kept 64 bits: the device's own
+ * when it is one we know, else its 35 bits followed by zeros (it prints the same either way).
+ */
+export function widenShortId(short7: string, known: readonly string[]): string {
+  const hit = known.find((id) => id.startsWith(short7));
+  if (hit) return fullShortId(hit);
+  let v = 0n;
+  for (const ch of short7.slice(0, 7).padEnd(7, 'A')) v = (v << 5n) | BigInt(Math.max(0, B32.indexOf(ch)));
+  return shortIdHex(v << 29n);
 }
 
 /** The 32 bytes of a canonical device ID (what ClusterConfig carries). */

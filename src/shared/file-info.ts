@@ -39,9 +39,9 @@ export interface FileInfo {
   deleted: boolean;
   /** Local flag bits, without Global/Needed (the index computes those). */
   localFlags: number;
-  /** Version vector as [shortId, counter] pairs, sorted by short ID. */
+  /** Version vector as [shortId, counter] pairs (the full 64-bit ShortID in 16 hex digits), sorted by ShortID. */
   version: [string, number][];
-  /** 7-character short ID of the device that made the change. */
+  /** Full ShortID (16 hex digits) of the device that made the change; '' for none. */
   modifiedBy: string;
   /** Block size used to hash (0 when there are no blocks). */
   blockSize: number;
@@ -67,32 +67,61 @@ export function bumpVersion(version: [string, number][], shortId: string, nowS: 
   return next.sort(([a], [b]) => compareShortIds(a, b));
 }
 
-const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** Short IDs compare by their bytes, i.e. by base32 digit value, not by ASCII. */
+/** Full ShortIDs are fixed-width lowercase hex, so text order is their numeric order. */
 export function compareShortIds(a: string, b: string): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const d = B32.indexOf(a[i]!) - B32.indexOf(b[i]!);
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export type VectorOrdering = 'equal' | 'greater' | 'lesser' | 'concurrent';
+/** How vector a relates to b: Syncthing's Ordering, with its two directions of concurrency. */
+export type VectorOrdering = 'equal' | 'greater' | 'lesser' | 'concurrentLesser' | 'concurrentGreater';
 
-/** Compares two version vectors. */
-export function compareVersions(a: [string, number][], b: [string, number][]): VectorOrdering {
-  const ids = new Set([...a.map(([i]) => i), ...b.map(([i]) => i)]);
-  let greater = false;
-  let lesser = false;
-  for (const id of ids) {
-    const x = a.find(([i]) => i === id)?.[1] ?? 0;
-    const y = b.find(([i]) => i === id)?.[1] ?? 0;
-    if (x > y) greater = true;
-    if (x < y) lesser = true;
+/**
+ * Compares two version vectors as Syncthing's Vector.Compare does (both sorted by ShortID, a
+ * missing counter is 0): a merge walk that reports which side first showed the disagreement, so
+ * "concurrent" comes in two directions and can break ties the same way on every device.
+ */
+export function compareVersions(a: readonly [string, number][], b: readonly [string, number][]): VectorOrdering {
+  let ai = 0;
+  let bi = 0;
+  let result: VectorOrdering = 'equal';
+  while (ai < a.length || bi < b.length) {
+    const aMissing = ai >= a.length;
+    const bMissing = bi >= b.length;
+    // A missing side reads as Go's zero Counter: ID 0 ('' sorts first here too), value 0.
+    const [aid, av] = aMissing ? ['', 0] : a[ai]!;
+    const [bid, bv] = bMissing ? ['', 0] : b[bi]!;
+    if (aid === bid) {
+      if (av > bv) {
+        if (result === 'lesser') return 'concurrentLesser';
+        result = 'greater';
+      } else if (av < bv) {
+        if (result === 'greater') return 'concurrentGreater';
+        result = 'lesser';
+      }
+    } else if ((!aMissing && aid < bid) || bMissing) {
+      if (av > 0) {
+        if (result === 'lesser') return 'concurrentLesser';
+        result = 'greater';
+      }
+    } else if ((!bMissing && bid < aid) || aMissing) {
+      if (bv > 0) {
+        if (result === 'greater') return 'concurrentGreater';
+        result = 'lesser';
+      }
+    }
+    if (ai < a.length && (aid <= bid || bMissing)) ai++;
+    if (bi < b.length && (bid <= aid || aMissing)) bi++;
   }
-  return greater && lesser ? 'concurrent' : greater ? 'greater' : lesser ? 'lesser' : 'equal';
+  return result;
 }
+
+export const isConcurrent = (o: VectorOrdering): boolean => o === 'concurrentLesser' || o === 'concurrentGreater';
+
+/** a has seen everything b has (Syncthing's GreaterEqual). */
+export const greaterEqual = (a: readonly [string, number][], b: readonly [string, number][]): boolean => {
+  const o = compareVersions(a, b);
+  return o === 'greater' || o === 'equal';
+};
 
 export function formatVersion(v: [string, number][]): string {
   return v.map(([id, n]) => `${id}:${n}`).join(',');

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { parseDeviceId } from '../../shared/device-id.js';
+import { parseDeviceId, shortDeviceId, shortIdText } from '../../shared/device-id.js';
 import { background } from '../../shared/background.js';
 import { isKind } from '../../shared/errors.js';
 import { formatTimeNs, formatTimeSeconds, ZERO_TIME } from '../../shared/time-format.js';
@@ -55,7 +55,8 @@ export function dbRoutes(d: HttpDeps): Route[] {
   };
 
   // No mtime mapping is recorded until files are pulled: the zero mapping, as Syncthing shows it then.
-  const noMapping = { err: null, value: { real: ZERO_TIME, virtual: ZERO_TIME } };
+  /** The mtime map entry as Syncthing prints it: the zero times unless one was recorded. */
+  const mtimeJson = (m: { diskNs: bigint; virtualNs: bigint } | undefined) => ({ err: null, value: m ? { real: formatTimeNs(m.diskNs), virtual: formatTimeNs(m.virtualNs) } : { real: ZERO_TIME, virtual: ZERO_TIME } });
 
   /**
    * The first error Go's json.Unmarshal reports decoding `v` into `goType` ("json: cannot unmarshal
@@ -81,13 +82,13 @@ export function dbRoutes(d: HttpDeps): Route[] {
       availability: r.availability.length ? r.availability : null,
       global: r.global ? fileInfoJson(r.global) : null,
       local: fileInfoJson(local),
-      mtime: noMapping,
+      mtime: mtimeJson(r.mtime),
     });
   };
 
   /** Syncthing's VersionList.String(): {{Version:{[{ID n}]}, Deleted:false, Devices:{ID}, Invalid:{}}, …}. */
   const versionListText = (vs: ReturnType<typeof f.debugFile>['versions']) =>
-    `{${vs.map((v) => `{Version:{[${v.version.map(([id, n]) => `{${id} ${n}}`).join(' ')}]}, Deleted:${v.deleted}, Devices:{${v.devices.join(', ')}}, Invalid:{${v.invalid.join(', ')}}}`).join(', ')}}`;
+    `{${vs.map((v) => `{Version:{[${v.version.map(([id, n]) => `{${shortIdText(id)} ${n}}`).join(' ')}]}, Deleted:${v.deleted}, Devices:{${v.devices.map(shortDeviceId).join(', ')}}, Invalid:{${v.invalid.map(shortDeviceId).join(', ')}}}`).join(', ')}}`;
 
   const debugFile = (ctx: Context) => {
     const r = statusFor(() => f.debugFile(folder(ctx), query(ctx, 'file') ?? ''), 404);
@@ -96,7 +97,7 @@ export function dbRoutes(d: HttpDeps): Route[] {
       global: fileInfoJson(r.global),
       globalVersions: versionListText(r.versions),
       local: fileInfoJson(r.local),
-      mtime: noMapping,
+      mtime: mtimeJson(r.mtime),
     });
   };
 
