@@ -19,6 +19,8 @@ import { ConnectionService } from './services/connections/connection-service.js'
 import type { ConnectionTimers } from './bep/connection.js';
 import { SYNCHRO_VERSION } from './services/version.js';
 import { IndexStore } from './index/index-store.js';
+import { IndexExchange } from './services/connections/index-exchange.js';
+import { maskOf } from './events/mask.js';
 import { ScanPool } from './scanner/worker-pool.js';
 import { FolderService } from './services/folder-service.js';
 import { JobRegistry } from './services/jobs.js';
@@ -26,7 +28,7 @@ import { configEvents, restartRequiredTracker } from './services/config-events.j
 import { PendingService } from './services/pending-service.js';
 import { SystemService } from './services/system-service.js';
 import { systemClock, type Clock } from './shared/clock.js';
-import { shortDeviceId } from './shared/device-id.js';
+import { fullShortId, shortDeviceId } from './shared/device-id.js';
 import { AppError, messageOf } from './shared/errors.js';
 import { background } from './shared/background.js';
 import { LogBook, type LogFormat, type Logger } from './shared/logger.js';
@@ -169,11 +171,24 @@ class Instance {
     );
     if (unsaved) await config.save();
     await fs.mkdir(paths.databaseDir, { recursive: true });
-    const index = IndexStore.open(path.join(paths.databaseDir, 'index.db'), paths.migrationsDir);
+    const index = IndexStore.open(path.join(paths.databaseDir, 'index.db'), paths.migrationsDir, [myId, ...cfg.devices.map((d) => d.deviceID)]);
     if (reset) for (const f of reset.folder ? [reset.folder] : cfg.folders.map((x) => x.id)) index.dropFolder(f);
     const pool = new ScanPool(0);
     const pending = new PendingService(events, () => clock.nowMs());
+    // Index exchange sits between the connections and the folders, which are made after it.
+    let folderService: FolderService | undefined;
+    const exchange = new IndexExchange({
+      index,
+      config: () => config.current(),
+      events,
+      log: logBook.logger('model'),
+      myId,
+      running: (f) => folderService?.isRunning(f) ?? false,
+      remoteChanged: (f) => folderService?.remoteChanged(f),
+    });
+    events.listen(maskOf('LocalIndexUpdated'), (e) => exchange.localChanged((e.data as { folder: string }).folder));
     const connections = new ConnectionService({
+      exchange,
       config,
       events,
       log: logBook.logger('connections'),
@@ -185,7 +200,8 @@ class Instance {
       timers: opts.syncTimers,
       nowMs: () => clock.nowMs(),
     });
-    const folders = new FolderService({ config, index, pool, events, clock, log: logBook.logger('model'), myId, shortId: shortDeviceId(myId), home: paths.home, remoteState: (f, dev) => connections.remoteFolderState(dev, f) });
+    const folders = new FolderService({ config, index, pool, events, clock, log: logBook.logger('model'), myId, shortId: fullShortId(myId), home: paths.home, remoteState: (f, dev) => connections.remoteFolderState(dev, f) });
+    folderService = folders;
     config.subscribe(configEvents(events));
     config.subscribe(folders.subscriber());
     config.subscribe(restartRequiredTracker());

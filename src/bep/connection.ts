@@ -182,11 +182,11 @@ export class BepConnection {
     const m = decodeMessage(f.type, f.body);
     if (!m) return; // an unknown type is skipped, as 1.19.2 does
     if (!this.gotClusterConfig) {
-      if (m.type === MessageType.Close) return this.end(`closed by remote: ${m.msg.reason}`, true);
+      if (m.type === MessageType.Close) return this.end(`closed by remote: ${m.msg.reason}`, true, undefined, true);
       if (m.type !== MessageType.ClusterConfig) throw new ProtocolError(`first message must be ClusterConfig, got message type ${m.type}`);
       this.gotClusterConfig = true;
     }
-    if (m.type === MessageType.Close) return this.end(`closed by remote: ${m.msg.reason}`, true);
+    if (m.type === MessageType.Close) return this.end(`closed by remote: ${m.msg.reason}`, true, undefined, true);
     if (m.type === MessageType.Ping) return;
     await this.h.message(m);
   }
@@ -205,7 +205,7 @@ export class BepConnection {
    * of the stream in two goroutines, and when both arrive together it reports "reading length:
    * EOF" instead of our reason.
    */
-  private end(reason: string, byPeer: boolean, flush?: Promise<unknown>): void {
+  private end(reason: string, byPeer: boolean, flush?: Promise<unknown>, closeReceived = false): void {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.pingTimer);
@@ -215,7 +215,14 @@ export class BepConnection {
       socket.end();
       setTimeout(() => socket.destroy(), 1000).unref();
     };
-    if (!flush || byPeer) finish();
+    if (byPeer && closeReceived) {
+      // The peer said goodbye and hangs up itself: ending our side first would race its own
+      // reason in its log ("reading length: EOF" instead of the reason it gave).
+      const grace = setTimeout(finish, CLOSE_GRACE_MS);
+      grace.unref();
+      socket.once('close', () => clearTimeout(grace));
+      socket.resume();
+    } else if (!flush || byPeer) finish();
     else {
       const timer = setTimeout(finish, this.timers.closeTimeoutMs);
       timer.unref();

@@ -25,12 +25,12 @@ export interface Pair {
  */
 export async function pair(
   t: T,
-  o: { synchroDials?: boolean; refDials?: boolean; ref?: Omit<ReferenceOptions, 'devices'>; synchroKnowsRef?: boolean; refKnowsSynchro?: boolean; name?: string; realPings?: boolean } = {},
+  o: { synchroDials?: boolean; refDials?: boolean; ref?: Omit<ReferenceOptions, 'devices'>; synchroKnowsRef?: boolean; refKnowsSynchro?: boolean; name?: string; realPings?: boolean; home?: string } = {},
 ): Promise<Pair> {
   const { dir, cleanup } = await tempDir();
   t.after(cleanup);
   // Pings every 2 s unless the real interval (90 s) is what is being tested.
-  const s = await startServer(o.realPings ? {} : { syncTimers: { pingIntervalMs: 2000 } });
+  const s = await startServer({ ...(o.realPings ? {} : { syncTimers: { pingIntervalMs: 2000 } }), ...(o.home ? { home: o.home } : {}) });
   t.after(() => s.stop());
   const synchroAddress = s.app.connections.listening[0]!;
   // Redials every second, as the reference does: a dial that comes before the other side listens is retried soon.

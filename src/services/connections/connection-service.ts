@@ -17,6 +17,7 @@ import { formatTimeSeconds, ZERO_TIME } from '../../shared/time-format.js';
 import type { PendingService } from '../pending-service.js';
 import { dialTargets, listenTargets, type TcpAddress } from './addresses.js';
 import { clusterConfigFor, type IndexInfo } from './cluster-config.js';
+import type { IndexExchange, PeerLink } from './index-exchange.js';
 import { both, TokenBucket } from './throttle.js';
 
 /** A device's traffic: wire bytes (after compression) and BEP messages, each way. */
@@ -41,6 +42,8 @@ export interface ConnectionServiceDeps {
   timers?: Partial<ConnectionTimers>;
   /** What the index knows per folder and device, for the ClusterConfig (zeros without it). */
   index?: IndexInfo;
+  /** Index exchange on every connection (none: ClusterConfigs only). */
+  exchange?: IndexExchange;
   nowMs?: () => number;
 }
 
@@ -58,6 +61,8 @@ interface Live {
   /** Folders the peer's latest ClusterConfig listed, and whether it has them paused. */
   remoteFolders: Map<string, { paused: boolean }>;
   gotClusterConfig: boolean;
+  /** The connection as index exchange sees it. */
+  link: PeerLink;
 }
 
 export interface ConnectionStatus {
@@ -347,6 +352,7 @@ export class ConnectionService {
       remoteFolders: new Map(),
       gotClusterConfig: false,
       conn: undefined as unknown as BepConnection,
+      link: { device, get closed() { return live.conn.closed; }, send: (m) => live.conn.send(m) },
     };
     live.conn = new BepConnection(
       socket,
@@ -411,10 +417,10 @@ export class ConnectionService {
   }
 
   private clusterConfig(device: string): ClusterConfig {
-    return clusterConfigFor(this.cfg(), device, this.d.index);
+    return clusterConfigFor(this.cfg(), device, this.d.exchange ?? this.d.index);
   }
 
-  private onMessage(live: Live, m: Message): void {
+  private onMessage(live: Live, m: Message): void | Promise<void> {
     if (m.type === MessageType.ClusterConfig) {
       if (this.active.get(live.device) !== live) {
         // The peer sent its ClusterConfig here: this is the connection it kept. Ours follows.
@@ -426,8 +432,12 @@ export class ConnectionService {
         }
         this.activate(live);
       }
-      this.clusterConfigReceived(live, m.msg);
-      return;
+      if (!this.clusterConfigReceived(live, m.msg)) return;
+      return this.d.exchange?.clusterConfig(live.link, m.msg);
+    }
+    if (m.type === MessageType.Index || m.type === MessageType.IndexUpdate) {
+      if (this.active.get(live.device) !== live) return;
+      return this.d.exchange?.received(live.link, m.msg, m.type === MessageType.IndexUpdate);
     }
     if (m.type === MessageType.Request) {
       // Serving blocks comes with index exchange; until then every request is answered, as an error.
@@ -440,7 +450,7 @@ export class ConnectionService {
    * pending (or accepted, with autoAcceptFolders); each one we share is noted with its state. A
    * folder it lists without us, or without itself, is 1.19.2's reason to close.
    */
-  private clusterConfigReceived(live: Live, cc: ClusterConfig): void {
+  private clusterConfigReceived(live: Live, cc: ClusterConfig): boolean {
     live.gotClusterConfig = true;
     const cfg = this.cfg();
     const dev = cfg.devices.find((x) => x.deviceID === live.device);
@@ -462,13 +472,15 @@ export class ConnectionService {
       }
       if (!ids.has(this.d.myId) || !ids.has(live.device)) {
         background(live.conn.close(`folder ${f.id}: the ClusterConfig lacks ${!ids.has(this.d.myId) ? 'our' : 'its own'} device`), (m) => this.d.log.debug(m), 'closing');
-        return;
+        return false;
       }
     }
     if (dev?.introducer) this.d.log.info(`device ${live.device} is an introducer; introductions are not supported yet and are ignored`);
+    return true;
   }
 
   private onClosed(live: Live, reason: string, byPeer: boolean): void {
+    this.d.exchange?.disconnected(live.link);
     this.totalIn += live.conn.inBytes;
     this.totalOut += live.conn.outBytes;
     const t = this.ended.get(live.device) ?? { inBytes: 0, outBytes: 0, inMessages: 0, outMessages: 0 };

@@ -1,0 +1,181 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { addFolder, scan } from '../support/folder-helpers.js';
+import { startServer } from '../support/test-server.js';
+import { tempDir } from '../support/temp-dir.js';
+import type { Reference } from '../support/syncthing-ref.js';
+import { lastRefEventId, pair, refEvents, refSees, skipReason, synchroSees, until, type Pair } from './peer-kit.js';
+
+/**
+ * Issue 25 against Debian's Syncthing 1.19.2: both devices' indexes on both sides. Syncthing's
+ * folders are send-only (it pulls nothing while Synchro cannot serve blocks yet); Synchro's
+ * receive-only or send-receive (it has no puller yet either).
+ */
+
+const opts = { skip: skipReason, timeout: 300_000 };
+
+async function refFolder(p: Pair, id: string, dir: string, type = 'sendonly'): Promise<void> {
+  const body = { id, label: id, path: dir, type, rescanIntervalS: 3600, fsWatcherEnabled: false, devices: [{ deviceID: p.refId }, { deviceID: p.s.app.myId }] };
+  const r = await p.ref.req('/rest/config/folders', { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+  assert.equal(r.status, 200, await r.text());
+}
+
+async function refIdle(ref: Reference, folder: string): Promise<any> {
+  return until(`the reference's ${folder} idle`, async () => {
+    const st = await ref.json<any>(`/rest/db/status?folder=${folder}`).catch(() => undefined);
+    return st && st.state === 'idle' ? st : undefined;
+  }, 60_000);
+}
+
+async function refScan(ref: Reference, folder: string): Promise<void> {
+  const r = await ref.req(`/rest/db/scan?folder=${folder}`, { method: 'POST' });
+  assert.equal(r.status, 200, await r.text());
+  await refIdle(ref, folder);
+}
+
+/** 1,000 files per directory in `dirs` directories, every one with its own content. */
+async function makeTree(root: string, dirs: number, perDir: number): Promise<void> {
+  for (let d = 0; d < dirs; d++) {
+    const dir = path.join(root, `d${d}`, `sub${d % 3}`);
+    await fs.mkdir(dir, { recursive: true });
+    await Promise.all(Array.from({ length: perDir }, (_, i) => fs.writeFile(path.join(dir, `f${i}.txt`), `dir ${d} file ${i}\n`)));
+  }
+}
+
+const counts = (st: any) => ({ files: st.globalFiles, directories: st.globalDirectories, symlinks: st.globalSymlinks, deleted: st.globalDeleted });
+
+test("Syncthing's 10,000 files: Synchro's global counts and need equal Syncthing's view, and Syncthing's remoteneed for Synchro lists the same set", opts, async (t) => {
+  const p = await pair(t, { synchroDials: true });
+  const refDir = path.join(p.dir, 'ref-f');
+  await makeTree(refDir, 100, 100);
+  for (let i = 0; i < 5; i++) await fs.symlink(`d${i}/sub${i % 3}/f1.txt`, path.join(refDir, `link${i}`));
+  await refFolder(p, 'f', refDir);
+  await refIdle(p.ref, 'f');
+  // Some deleted entries too.
+  for (let i = 0; i < 20; i++) await fs.rm(path.join(refDir, 'd7', 'sub1', `f${i}.txt`));
+  await refScan(p.ref, 'f');
+  const theirs = await refIdle(p.ref, 'f');
+  assert.equal(theirs.globalFiles, 9980);
+  assert.equal(theirs.globalDeleted, 20);
+
+  await addFolder(p.s, 'f', path.join(p.dir, 'sy', 'f'), { type: 'receiveonly', devices: [{ deviceID: p.refId }] });
+  await synchroSees(p);
+  const ours = await until('Synchro to hold the whole of the reference index', async () => {
+    const st = await p.s.json('/rest/db/status?folder=f');
+    return st.globalFiles === theirs.globalFiles && st.globalDeleted === theirs.globalDeleted ? st : undefined;
+  }, 120_000);
+  assert.deepEqual(counts(ours), counts(theirs));
+  // 1.19.2 counts 128 bytes per directory and symlink; v2 and Synchro count none.
+  assert.equal(ours.globalBytes, theirs.globalBytes - 128 * (theirs.globalDirectories + theirs.globalSymlinks));
+  assert.equal(ours.needFiles, 9980);
+  assert.equal(ours.needSymlinks, 5);
+  assert.equal(ours.needDeletes, 0, 'a deletion we never had is not needed');
+
+  const need = await p.s.json('/rest/db/need?folder=f&perpage=20000');
+  const needNames = new Set([...need.progress, ...need.queued, ...need.rest].map((f: any) => f.name));
+  assert.equal(needNames.size, ours.needTotalItems);
+  const remote = await until('the reference to see what Synchro needs', async () => {
+    const r = await p.ref.json<any>(`/rest/db/remoteneed?folder=f&device=${p.s.app.myId}&perpage=20000`);
+    const all = [...(r.progress ?? []), ...(r.queued ?? []), ...(r.rest ?? []), ...(r.files ?? [])];
+    return all.length === needNames.size ? all : undefined;
+  }, 60_000);
+  assert.deepEqual(new Set(remote.map((f: any) => f.name)), needNames, "Syncthing's remoteneed for Synchro is Synchro's need");
+
+  // The same global record on both sides, and the reference as its holder.
+  const name = 'd3/sub0/f42.txt';
+  const mineFile = await p.s.json(`/rest/db/file?folder=f&file=${name}`);
+  const refFile = await p.ref.json<any>(`/rest/db/file?folder=f&file=${name}`);
+  assert.deepEqual(mineFile.global.version, refFile.global.version);
+  assert.equal(mineFile.global.modifiedBy, refFile.global.modifiedBy);
+  assert.equal(mineFile.global.modified, refFile.global.modified);
+  assert.deepEqual(mineFile.availability, [{ id: p.refId, fromTemporary: false }]);
+  const completion = await p.s.json(`/rest/db/completion?folder=f&device=${p.refId}`);
+  assert.equal(completion.completion, 100, 'the reference has everything it announced');
+  assert.equal(completion.remoteState, 'valid');
+  assert.ok(completion.sequence > 0);
+  assert.deepEqual(p.ref.connectionProblems(), []);
+});
+
+test("Synchro's own 1,000 files show in Syncthing's global counts and availability; 10 changes while apart come back as deltas on both sides", opts, async (t) => {
+  const p = await pair(t, { synchroDials: true });
+  const ourDir = path.join(p.dir, 'sy', 'g');
+  await makeTree(ourDir, 10, 100);
+  await addFolder(p.s, 'g', ourDir, { devices: [{ deviceID: p.refId }] });
+  await scan(p.s, 'g');
+  const refDir = path.join(p.dir, 'ref-g');
+  await makeTree(path.join(refDir, 'theirs'), 2, 5);
+  await refFolder(p, 'g', refDir);
+  await refIdle(p.ref, 'g');
+  await synchroSees(p);
+  await refSees(p);
+  const st = await until("Synchro's files in the reference's global counts", async () => {
+    const s = await p.ref.json<any>('/rest/db/status?folder=g');
+    return s.globalFiles === 1010 ? s : undefined;
+  }, 60_000);
+  assert.equal(st.localFiles, 10);
+  const av = await p.ref.json<any>('/rest/db/file?folder=g&file=d4/sub1/f7.txt');
+  assert.deepEqual(av.availability.map((a: any) => a.id ?? a), [p.s.app.myId]);
+  assert.equal(av.global.modifiedBy, p.s.app.myId.slice(0, 7));
+  assert.match(av.global.version[0], new RegExp(`^${p.s.app.myId.slice(0, 7)}:\\d+$`));
+  // And ours of theirs.
+  await until("the reference's 10 files in Synchro's global", async () => (await p.s.json('/rest/db/status?folder=g')).globalFiles === 1010);
+
+  // Apart: the reference pauses Synchro; 10 changes on each side.
+  await p.ref.req(`/rest/config/devices/${p.s.app.myId}`, { method: 'PATCH', body: JSON.stringify({ paused: true }), headers: { 'Content-Type': 'application/json' } });
+  await synchroSees(p, false);
+  for (let i = 0; i < 10; i++) await fs.writeFile(path.join(ourDir, 'd1', 'sub1', `f${i}.txt`), `changed ${i}\n`);
+  await scan(p.s, 'g');
+  for (let i = 0; i < 5; i++) await fs.writeFile(path.join(refDir, 'theirs', 'd0', 'sub0', `f${i}.txt`), `changed ${i}\n`);
+  for (let i = 0; i < 5; i++) await fs.writeFile(path.join(refDir, 'theirs', `new${i}.txt`), `new ${i}\n`);
+  await refScan(p.ref, 'g');
+  const refSince = await lastRefEventId(p.ref);
+  const ourSince = (await p.s.json('/rest/events?since=0&timeout=0')).at(-1).id;
+  await p.ref.req(`/rest/config/devices/${p.s.app.myId}`, { method: 'PATCH', body: JSON.stringify({ paused: false }), headers: { 'Content-Type': 'application/json' } });
+  await synchroSees(p);
+  const theirsGot = await until('the reference to take our 10 changes', async () => {
+    const evs = (await refEvents(p.ref, refSince, 'RemoteIndexUpdated')).filter((e) => e.data.folder === 'g');
+    const n = evs.reduce((a, e) => a + e.data.items, 0);
+    return n >= 10 ? evs : undefined;
+  }, 60_000);
+  assert.equal(theirsGot.reduce((a: number, e: any) => a + e.data.items, 0), 10, 'only the changes went, not the whole index');
+  const oursGot = await until('Synchro to take their 10 changes', async () => {
+    const evs = ((await p.s.json(`/rest/events?since=${ourSince}&timeout=0`)) as any[]).filter((e) => e.type === 'RemoteIndexUpdated' && e.data.folder === 'g');
+    const n = evs.reduce((a, e) => a + e.data.items, 0);
+    return n >= 10 ? evs : undefined;
+  }, 60_000);
+  assert.equal(oursGot.reduce((a: number, e: any) => a + e.data.items, 0), 10);
+  for (const e of oursGot) assert.deepEqual(Object.keys(e.data).sort(), ['device', 'folder', 'items', 'sequence', 'version']);
+  assert.equal((await p.s.json('/rest/db/status?folder=g')).globalFiles, 1015);
+  if (p.ref.connectionProblems([/closed: device is paused/]).length) console.log(p.s.logs.filter((l) => /connection|index|Index/i.test(l)).join('\n'), '\n----\n', p.ref.log().split('\n').filter((l) => /onnect|ndex/.test(l)).join('\n'));
+  assert.deepEqual(p.ref.connectionProblems([/closed: device is paused/]), []);
+});
+
+test("Synchro's index deleted: Syncthing sees a new index ID, and both sides hold each other's whole index again", opts, async (t) => {
+  const { dir: keep, cleanup } = await tempDir();
+  t.after(cleanup);
+  const home = path.join(keep, 'home');
+  const p = await pair(t, { synchroDials: true, home });
+  const ourDir = path.join(p.dir, 'sy', 'h');
+  await makeTree(ourDir, 2, 50);
+  await addFolder(p.s, 'h', ourDir, { devices: [{ deviceID: p.refId }] });
+  await scan(p.s, 'h');
+  const refDir = path.join(p.dir, 'ref-h');
+  await makeTree(path.join(refDir, 'theirs'), 1, 30);
+  await refFolder(p, 'h', refDir);
+  await refIdle(p.ref, 'h');
+  await until('the reference to hold our 100 files', async () => (await p.ref.json<any>('/rest/db/status?folder=h')).globalFiles === 130);
+  await until('Synchro to hold its 30 files', async () => (await p.s.json('/rest/db/status?folder=h')).globalFiles === 130);
+
+  await p.s.stop();
+  await refSees(p, false);
+  await fs.rm(path.join(home, 'index-v1'), { recursive: true });
+  const s2 = await startServer({ home, syncTimers: { pingIntervalMs: 2000 } });
+  t.after(() => s2.stop());
+  await scan(s2, 'h');
+  await until('Synchro to hold the reference index again', async () => (await s2.json('/rest/db/status?folder=h')).globalFiles === 130, 60_000);
+  await until('the reference to hold ours again', async () => (await p.ref.json<any>('/rest/db/status?folder=h')).globalFiles === 130, 60_000);
+  assert.match(p.ref.log(), new RegExp(`Device ${p.s.app.myId.slice(0, 7)} folder "h" \\(h\\) has a new index ID`));
+  assert.deepEqual(p.ref.connectionProblems([/closed by remote: the device is shutting down/]), []);
+});
