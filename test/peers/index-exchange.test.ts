@@ -179,3 +179,72 @@ test("Synchro's index deleted: Syncthing sees a new index ID, and both sides hol
   assert.match(p.ref.log(), new RegExp(`Device ${p.s.app.myId.slice(0, 7)} folder "h" \\(h\\) has a new index ID`));
   assert.deepEqual(p.ref.connectionProblems([/closed by remote: the device is shutting down/]), []);
 });
+
+test('50 concurrent versions made apart (mtime ahead, behind and tied, deletions on either side, an ignored copy): Synchro picks the global Syncthing picks, for each', opts, async (t) => {
+  // Neither side dials until both have made their versions.
+  const p = await pair(t, {});
+  const ourDir = path.join(p.dir, 'sy', 'c');
+  const refDir = path.join(p.dir, 'ref-c');
+  await fs.mkdir(ourDir, { recursive: true });
+  await fs.mkdir(refDir, { recursive: true });
+  const names = Array.from({ length: 50 }, (_, i) => `c${String(i).padStart(2, '0')}.txt`);
+  const base = Math.floor(Date.now() / 1000) - 3600;
+  const kind = (i: number) => i % 6; // 0 ours newer, 1 theirs newer, 2 tied, 3 we delete, 4 they delete, 5 we ignore
+  for (const [i, n] of names.entries()) {
+    await fs.writeFile(path.join(ourDir, n), `ours ${i}\n`);
+    await fs.writeFile(path.join(refDir, n), `theirs ${i} ${'x'.repeat(i)}\n`);
+    const k = kind(i);
+    const ourT = k === 0 ? base + 100 : base;
+    const refT = k === 1 ? base + 100 : base;
+    await fs.utimes(path.join(ourDir, n), ourT, ourT);
+    await fs.utimes(path.join(refDir, n), refT, refT);
+  }
+  await addFolder(p.s, 'c', ourDir, { devices: [{ deviceID: p.refId }] });
+  await scan(p.s, 'c');
+  await refFolder(p, 'c', refDir);
+  await refIdle(p.ref, 'c');
+  // The deletions come after a version of their own existed on each side.
+  for (const [i, n] of names.entries()) {
+    if (kind(i) === 3) await fs.rm(path.join(ourDir, n));
+    if (kind(i) === 4) await fs.rm(path.join(refDir, n));
+  }
+  await fs.writeFile(path.join(ourDir, '.stignore'), names.filter((_, i) => kind(i) === 5).join('\n') + '\n');
+  await scan(p.s, 'c');
+  await refScan(p.ref, 'c');
+
+  await p.s.req(`/rest/config/devices/${p.refId}`, { method: 'PATCH', body: JSON.stringify({ addresses: [p.ref.syncAddress] }) });
+  await synchroSees(p);
+  const settled = async (get: (n: string) => Promise<any>) => {
+    for (const n of names) {
+      const f = await get(n).catch(() => undefined);
+      if (!f?.global || f.global.version.length < 1) return false;
+    }
+    return true;
+  };
+  const ours = (n: string) => p.s.json(`/rest/db/file?folder=c&file=${n}`);
+  const theirs = (n: string) => p.ref.json<any>(`/rest/db/file?folder=c&file=${n}`);
+  await until('both indexes on both sides', async () => {
+    const a = await p.s.json(`/rest/db/completion?folder=c&device=${p.refId}`);
+    const b = await p.ref.json<any>(`/rest/db/completion?folder=c&device=${p.s.app.myId}`);
+    return a.sequence > 0 && b.sequence > 0 && (await settled(ours)) && (await settled(theirs));
+  }, 60_000);
+  const mismatches: string[] = [];
+  const winners = new Map<number, Set<string>>();
+  for (const [i, n] of names.entries()) {
+    const [a, b] = [await ours(n), await theirs(n)];
+    if (JSON.stringify(a.global.version) !== JSON.stringify(b.global.version) || a.global.deleted !== b.global.deleted) {
+      mismatches.push(`${n} (case ${kind(i)}): Synchro ${a.global.version} deleted=${a.global.deleted}, Syncthing ${b.global.version} deleted=${b.global.deleted}`);
+    }
+    const who = b.global.modifiedBy === p.s.app.myId.slice(0, 7) ? 'synchro' : 'syncthing';
+    winners.set(kind(i), (winners.get(kind(i)) ?? new Set()).add(who));
+  }
+  assert.deepEqual(mismatches, []);
+  // The rules behind it: the newer mtime wins, a modification beats a deletion, a valid copy beats an ignored one.
+  assert.deepEqual([...winners.get(0)!], ['synchro']);
+  assert.deepEqual([...winners.get(1)!], ['syncthing']);
+  assert.equal(winners.get(2)!.size, 1, 'a tie goes the same way every time');
+  assert.deepEqual([...winners.get(3)!], ['syncthing']);
+  assert.deepEqual([...winners.get(4)!], ['synchro']);
+  assert.deepEqual([...winners.get(5)!], ['syncthing']);
+  assert.deepEqual(p.ref.connectionProblems(), []);
+});
