@@ -60,8 +60,16 @@ test("Syncthing's 10,000 files: Synchro's global counts and need equal Syncthing
   assert.equal(theirs.globalFiles, 9980);
   assert.equal(theirs.globalDeleted, 20);
 
+  // Synchro shares the folder after Syncthing did: its index still goes (from Syncthing's last ClusterConfig).
+  await fs.mkdir(path.join(p.dir, 'sy', 'f'), { recursive: true });
+  await fs.writeFile(path.join(p.dir, 'sy', 'f', 'mine.txt'), 'a local addition\n');
+  const since = await lastRefEventId(p.ref);
   await addFolder(p.s, 'f', path.join(p.dir, 'sy', 'f'), { type: 'receiveonly', devices: [{ deviceID: p.refId }] });
   await synchroSees(p);
+  await until("the reference to get Synchro's index", async () => (await refEvents(p.ref, since, 'RemoteIndexUpdated')).some((e) => e.data.folder === 'f' && e.data.items === 1), 30_000);
+  const mine = await p.ref.json<any>('/rest/db/file?folder=f&file=mine.txt');
+  assert.equal(mine.global.invalid, true, 'a receive-only change goes out invalid');
+  assert.deepEqual(mine.global.version, [], '...and without a version');
   const ours = await until('Synchro to hold the whole of the reference index', async () => {
     const st = await p.s.json('/rest/db/status?folder=f');
     return st.globalFiles === theirs.globalFiles && st.globalDeleted === theirs.globalDeleted ? st : undefined;
@@ -148,6 +156,10 @@ test("Synchro's own 1,000 files show in Syncthing's global counts and availabili
   assert.equal(oursGot.reduce((a: number, e: any) => a + e.data.items, 0), 10);
   for (const e of oursGot) assert.deepEqual(Object.keys(e.data).sort(), ['device', 'folder', 'items', 'sequence', 'version']);
   assert.equal((await p.s.json('/rest/db/status?folder=g')).globalFiles, 1015);
+  // No longer shared with the reference: what we held of it goes.
+  const folder = (await p.s.json('/rest/config/folders/g')) as any;
+  assert.equal((await p.s.req('/rest/config/folders/g', { method: 'PUT', body: JSON.stringify({ ...folder, devices: [{ deviceID: p.s.app.myId }] }) })).status, 200);
+  await until("the reference's records dropped", async () => (await p.s.json('/rest/db/status?folder=g')).globalFiles === 1000);
   if (p.ref.connectionProblems([/closed: device is paused/]).length) console.log(p.s.logs.filter((l) => /connection|index|Index/i.test(l)).join('\n'), '\n----\n', p.ref.log().split('\n').filter((l) => /onnect|ndex/.test(l)).join('\n'));
   assert.deepEqual(p.ref.connectionProblems([/closed: device is paused/]), []);
 });

@@ -63,6 +63,8 @@ interface Live {
   gotClusterConfig: boolean;
   /** The connection as index exchange sees it. */
   link: PeerLink;
+  /** The peer's latest ClusterConfig (sharing that starts later on our side starts from it). */
+  lastClusterConfig?: ClusterConfig;
 }
 
 export interface ConnectionStatus {
@@ -433,6 +435,7 @@ export class ConnectionService {
         this.activate(live);
       }
       if (!this.clusterConfigReceived(live, m.msg)) return;
+      live.lastClusterConfig = m.msg;
       return this.d.exchange?.clusterConfig(live.link, m.msg);
     }
     if (m.type === MessageType.Index || m.type === MessageType.IndexUpdate) {
@@ -519,6 +522,7 @@ export class ConnectionService {
           const before = prev.devices.find((x) => x.deviceID === dev.deviceID);
           if (!before || (before.paused && !dev.paused) || JSON.stringify(before.addresses) !== JSON.stringify(dev.addresses)) this.nextDial.delete(dev.deviceID);
         }
+        if (this.d.exchange) background(this.d.exchange.configChanged(prev, next, [...this.active.values()]), (m) => this.d.log.info(m), 'applying a new configuration to index exchange');
         this.d.pending.forget({
           device: (id) => !next.devices.some((x) => x.deviceID === id),
           folder: (folder, device) => !next.folders.some((f) => f.id === folder && f.devices.some((x) => x.deviceID === device)),

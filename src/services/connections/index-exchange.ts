@@ -127,7 +127,7 @@ export class IndexExchange implements IndexInfo {
   // ---- sending ----
 
   private async runSender(link: PeerLink, s: Sender): Promise<void> {
-    while (!link.closed && !s.stopped) {
+    while (!link.closed && !s.stopped && this.shared(s.folder, link.device)) {
       await this.sendRound(link, s);
       await new Promise((r) => setTimeout(r, GATHER_MS).unref());
       if (link.closed || s.stopped) return;
@@ -153,6 +153,7 @@ export class IndexExchange implements IndexInfo {
       bytes = 0;
     };
     for (let cursor = s.prev; !link.closed && !s.stopped; ) {
+      if (!this.shared(s.folder, link.device)) return;
       const rows: FileInfo[] = this.d.index.localSince(s.folder, cursor, BATCH_FILES);
       if (rows.length === 0) break;
       for (const f of rows) {
@@ -171,6 +172,31 @@ export class IndexExchange implements IndexInfo {
   /** A folder's local index moved: every sender of it that waits goes again. */
   localChanged(folder: string): void {
     for (const mine of this.senders.values()) mine.get(folder)?.wake?.();
+  }
+
+  /**
+   * The configuration changed: a device that no longer shares a folder (or is gone) loses what
+   * we held of it there and gets no more of our index; the sharing it newly has with a connected
+   * device starts from the ClusterConfig that device sent last (`lastClusterConfig`).
+   */
+  async configChanged(prev: Readonly<Configuration>, next: Readonly<Configuration>, live: Iterable<{ link: PeerLink; lastClusterConfig?: ClusterConfig }>): Promise<void> {
+    for (const f of prev.folders) {
+      const still = next.folders.find((x) => x.id === f.id);
+      for (const dev of f.devices) {
+        if (dev.deviceID === this.d.myId || still?.devices.some((x) => x.deviceID === dev.deviceID)) continue;
+        for (const [link, mine] of this.senders) {
+          if (link.device !== dev.deviceID) continue;
+          const s = mine.get(f.id);
+          if (s) (s.stopped = true), s.wake?.(), mine.delete(f.id);
+        }
+        if (still) {
+          this.d.log.info(`folder ${f.id} is no longer shared with ${dev.deviceID}: dropping what we held of its index`);
+          await this.dropDevice(f.id, dev.deviceID);
+          this.d.remoteChanged(f.id);
+        }
+      }
+    }
+    for (const l of live) if (l.lastClusterConfig && !l.link.closed) await this.clusterConfig(l.link, l.lastClusterConfig);
   }
 
   /** The connection ended: its senders stop. */
