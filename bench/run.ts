@@ -8,6 +8,7 @@ import { startSynchro, startSyncthing, type Server } from './servers.js';
 import { pollFanout, streamFanout } from './events-workloads.js';
 import { throughput } from './throughput.js';
 import { connectTime, idleConnectionCost, listenOnLoopback } from './peers-workloads.js';
+import { forget, receiveIndex, sendIndex } from './index-workloads.js';
 import { peerIdentities } from '../test/support/peer-identities.js';
 import { copyVersionsWork, makeRevertTree, makeVersionsTree, versionsWorkload } from './versions-workloads.js';
 import { addAndWait, burst, enableWatch, latencyMs, makeBigFiles, makeTree, median, now, rescan, sleep, status, watchLatency } from './workloads.js';
@@ -67,7 +68,7 @@ const want = (name: string) => !values.only || values.only === name;
 const TREE_WORKLOADS = ['scan', 'rss', 'rescan', 'status', 'browse', 'restart', 'watch'];
 const tree = path.join(lab, `tree-${N}`);
 const big = path.join(lab, `big-${BIG.count}x${BIG.mib}`);
-if ([...TREE_WORKLOADS, 'ignores'].some(want)) {
+if ([...TREE_WORKLOADS, 'ignores', 'index'].some(want)) {
   console.error(`bench: preparing ${N} small files in ${lab}`);
   makeTree(tree, N);
 }
@@ -270,6 +271,34 @@ async function peersWorkload(start: (home: string) => Promise<Server>, who: Serv
   });
 }
 
+/**
+ * Index exchange: a Syncthing holding the tree (scanned once, kept for every round) gives its
+ * index to the subject; then the subject, having scanned the tree itself, gives its index to a
+ * fresh Syncthing. Both with send-only folders, so nobody pulls. Needs the reference.
+ */
+let indexSource: Server | undefined;
+async function indexWorkload(start: (home: string) => Promise<Server>, who: Server['name'], round: number): Promise<void> {
+  if (!withRef) return;
+  if (!indexSource) {
+    const home = path.join(lab, 'index-source');
+    fs.rmSync(home, { recursive: true, force: true });
+    indexSource = await startSyncthing(home);
+    await addAndWait(indexSource, 'idx', tree, N);
+  }
+  const src = indexSource;
+  await withServer(start, 'ihome', who, round, async (s) => {
+    const r = await receiveIndex(s, src, 'idx', tree, N, path.join(lab, `iempty-${who}-${round}`));
+    await forget(src, s);
+    record(`take a ${N}-file index from Syncthing (added → all in global)`, 's', who, r.seconds, '≤ 1.5×');
+    if (r.loopP99Ms !== undefined) record(`event-loop delay p99 while taking it`, 'ms', who, r.loopP99Ms, '≤ 100 ms');
+    await withServer((h) => startSyncthing(h), `ipeer-${who}`, 'syncthing', round, async (peer) => {
+      const w = await sendIndex(s, peer, 'snd', tree, N, path.join(lab, `isend-${who}-${round}`));
+      record(`send a ${N}-file index to Syncthing (added → all in its global)`, 's', who, w.seconds, '≤ 1.2×');
+      if (w.loopP99Ms !== undefined) record(`event-loop delay p99 while sending it`, 'ms', who, w.loopP99Ms, '≤ 100 ms');
+    });
+  });
+}
+
 const servers: [Server['name'], (home: string) => Promise<Server>][] = [['synchro', (h) => startSynchro(h)]];
 if (withRef) servers.push(['syncthing', (h) => startSyncthing(h)]);
 
@@ -285,8 +314,10 @@ for (let round = 0; round < rounds; round++) {
     if (want('versions')) await versionsBench(start, who, round);
     if (values.only === 'ignores') await ignoreWorkload(start, who, round);
     if (want('peers')) await peersWorkload(start, who, round);
+    if (want('index')) await indexWorkload(start, who, round);
   }
 }
+await indexSource?.stop();
 
 const fmt = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '—' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(3));
 const table = [...rows.values()].map((r) => {

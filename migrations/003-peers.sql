@@ -26,3 +26,8 @@ CREATE TABLE mtimes (
     virtual_ns INTEGER NOT NULL,
     PRIMARY KEY (folder_idx, name)
 ) STRICT, WITHOUT ROWID;
+
+-- Only our own records are read in sequence order (to send our index); other devices' rows would
+-- only make every remote write maintain this index too.
+DROP INDEX files_by_sequence;
+CREATE INDEX files_by_sequence ON files (folder_idx, sequence) WHERE device_idx = 1;

@@ -69,6 +69,17 @@ export class IndexStore {
            symlink_target = excluded.symlink_target, inode_change_ns = excluded.inode_change_ns
          RETURNING id`,
       ),
+      upsertRemote: prep(
+        `INSERT INTO files (folder_idx, device_idx, name, parent, sequence, type, size, modified_ns, permissions, no_permissions,
+           deleted, local_flags, version, modified_by, block_size, blocks_hash, previous_blocks_hash, symlink_target, inode_change_ns)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (folder_idx, device_idx, name) DO UPDATE SET
+           sequence = excluded.sequence, type = excluded.type, size = excluded.size, modified_ns = excluded.modified_ns,
+           permissions = excluded.permissions, no_permissions = excluded.no_permissions, deleted = excluded.deleted,
+           local_flags = excluded.local_flags, version = excluded.version, modified_by = excluded.modified_by,
+           block_size = excluded.block_size, blocks_hash = excluded.blocks_hash, previous_blocks_hash = excluded.previous_blocks_hash,
+           symlink_target = excluded.symlink_target, inode_change_ns = excluded.inode_change_ns`,
+      ),
       blocklistAdd: prep('INSERT OR IGNORE INTO blocklists (blocks_hash, block_hashes) VALUES (?, ?)'),
       candidates: prep('SELECT id, device_idx, version, deleted, local_flags, modified_ns FROM files WHERE folder_idx = ? AND name = ?', true),
       setFlags: prep('UPDATE files SET local_flags = ? WHERE id = ?'),
@@ -122,10 +133,13 @@ export class IndexStore {
       ),
       remoteNeedCounts: prep(
         `SELECT f.type AS type, f.deleted AS deleted, count(*) AS n, coalesce(sum(f.size), 0) AS bytes
-         FROM files f WHERE f.folder_idx = @folder AND f.local_flags & ${Flag.Global} AND NOT f.local_flags & ${INVALID_FLAGS}
+         FROM files f WHERE f.folder_idx = @folder AND f.name > @after AND f.name <= @upto AND f.local_flags & ${Flag.Global} AND NOT f.local_flags & ${INVALID_FLAGS}
            AND NOT EXISTS (SELECT 1 FROM files r WHERE r.folder_idx = f.folder_idx AND r.name = f.name AND r.device_idx = @device AND r.version = f.version)
            AND NOT (f.deleted = 1 AND NOT EXISTS (SELECT 1 FROM files r WHERE r.folder_idx = f.folder_idx AND r.name = f.name AND r.device_idx = @device))
          GROUP BY f.type, f.deleted`,
+      ),
+      globalNameAt: prep(
+        `SELECT max(name) AS upto FROM (SELECT name FROM files INDEXED BY files_by_global_name WHERE folder_idx = ? AND name > ? ORDER BY name LIMIT ?)`,
       ),
       deviceHasRows: prep('SELECT EXISTS (SELECT 1 FROM files WHERE folder_idx = ? AND device_idx = ?) AS x'),
       deviceIdx: prep('SELECT idx FROM devices WHERE device_id = ?'),
@@ -153,7 +167,7 @@ export class IndexStore {
       dropRow: prep('DELETE FROM files WHERE id = ?'),
       since: prep(
         `SELECT ${FILE_COLUMNS}, b.block_hashes FROM files f INDEXED BY files_by_sequence LEFT JOIN blocklists b ON b.blocks_hash = f.blocks_hash
-         WHERE f.folder_idx = ? AND f.device_idx = ? AND f.sequence > ? ORDER BY f.sequence LIMIT ?`,
+         WHERE f.folder_idx = ? AND f.device_idx = ${LOCAL_DEVICE} AND f.sequence > ? ORDER BY f.sequence LIMIT ?`,
         true,
       ),
       getDevice: prep(
@@ -289,10 +303,14 @@ export class IndexStore {
     return run.immediate();
   }
 
-  private recalcGlobal(fi: number, name: string): void {
-    const rows = (this.s.candidates!.all(fi, name) as { id: bigint; device_idx: bigint; version: string; deleted: bigint; local_flags: bigint; modified_ns: bigint }[]).map(
+  private candidatesOf(fi: number, name: string): Candidate[] {
+    return (this.s.candidates!.all(fi, name) as { id: bigint; device_idx: bigint; version: string; deleted: bigint; local_flags: bigint; modified_ns: bigint }[]).map(
       (r): Candidate => ({ id: Number(r.id), device: Number(r.device_idx), version: r.version, deleted: r.deleted !== 0n, flags: Number(r.local_flags), modifiedNs: r.modified_ns }),
     );
+  }
+
+  private recalcGlobal(fi: number, name: string): void {
+    const rows = this.candidatesOf(fi, name);
     const want = globalFlags(rows, LOCAL_DEVICE);
     for (const c of rows) if (want.get(c.id) !== c.flags) this.s.setFlags!.run(want.get(c.id), c.id);
   }
@@ -361,8 +379,13 @@ export class IndexStore {
       let max = 0;
       for (const f of files) {
         if (f.blocksHash && f.blockHashes.length) this.s.blocklistAdd!.run(Buffer.from(f.blocksHash), Buffer.from(f.blockHashes));
-        this.s.upsert!.get(...fileParams(fi, di, f, f.sequence, f.localFlags & ~(Flag.Global | Flag.Needed)));
-        this.recalcGlobal(fi, f.name);
+        // The name's flags are worked out with the new row in place before anything is written,
+        // so each row is written once (the counters' triggers fire once, not twice).
+        const others = this.candidatesOf(fi, f.name).filter((c) => c.device !== di);
+        const mine: Candidate = { id: -1, device: di, version: formatVersion(f.version), deleted: f.deleted, flags: f.localFlags & ~(Flag.Global | Flag.Needed), modifiedNs: f.modifiedNs };
+        const want = globalFlags([...others, mine], LOCAL_DEVICE);
+        this.s.upsertRemote!.run(...fileParams(fi, di, f, f.sequence, want.get(-1)!));
+        for (const c of others) if (want.get(c.id) !== c.flags) this.s.setFlags!.run(want.get(c.id), c.id);
         if (f.sequence > max) max = f.sequence;
       }
       this.s.maxSeqSet!.run(fi, di, max);
@@ -379,7 +402,7 @@ export class IndexStore {
 
   /** Our records with a sequence above `after`, in sequence order, `limit` at a time (what goes into our index). */
   localSince(folder: string, after: number, limit: number): FileInfo[] {
-    return (this.s.since!.all(this.idx(folder), LOCAL_DEVICE, after, limit) as FileRow[]).map(rowToFile);
+    return (this.s.since!.all(this.idx(folder), after, limit) as FileRow[]).map(rowToFile);
   }
 
   /**
@@ -462,25 +485,28 @@ export class IndexStore {
   }
 
   /**
-   * What a remote device needs, counted in one aggregate query (never loading the rows). A device
-   * of which the index holds nothing needs every live global item: that is answered from the
-   * counters without touching the files at all.
+   * What a remote device needs among the global names after `after`, about `limit` names at a
+   * time (never loading the rows): the counts, and the name to go on from (undefined at the end).
+   * Callers add the slices up with event-loop turns in between. A device of which the index holds
+   * nothing needs every live global item: that is answered from the counters at once.
    */
-  remoteNeedCounts(folder: string, device: string): Counts {
+  remoteNeedSlice(folder: string, device: string, after: string, limit: number): { counts: Counts; next?: string } {
     const fi = this.idx(folder);
     const row = this.s.deviceIdx!.get(device) as { idx: number } | undefined;
     const out: Counts = { files: 0, directories: 0, symlinks: 0, deleted: 0, bytes: 0 };
     if (!row || (this.s.deviceHasRows!.get(fi, row.idx) as { x: number }).x === 0) {
       const g = this.counts(folder).global;
-      return { ...g, deleted: 0 };
+      return { counts: { ...g, deleted: 0 } };
     }
-    for (const r of this.s.remoteNeedCounts!.all({ folder: fi, device: row.idx }) as { type: number; deleted: number; n: number; bytes: number }[]) {
+    const upto = (this.s.globalNameAt!.get(fi, after, limit) as { upto: string | null }).upto;
+    if (upto === null) return { counts: out };
+    for (const r of this.s.remoteNeedCounts!.all({ folder: fi, device: row.idx, after, upto }) as { type: number; deleted: number; n: number; bytes: number }[]) {
       if (r.deleted) out.deleted += r.n;
       else if (r.type === 0) (out.files += r.n), (out.bytes += r.bytes);
       else if (r.type === 1) out.directories += r.n;
       else out.symlinks += r.n;
     }
-    return out;
+    return { counts: out, next: upto };
   }
 
   stats(folder: string): FolderStats {

@@ -72,6 +72,8 @@ export function paging(page: number | undefined, perpage: number | undefined): {
 }
 
 const FOLDER_MISSING = 'no such folder';
+/** Index rows a remote need count looks at per event-loop turn (about 10 ms at 100k files). */
+const NEED_SLICE = 5000;
 /** Syncthing's LocalDeviceID (all bits set), as its debug output names this device. */
 const LOCAL_DEVICE_ID = '7777777-777777N-7777777-777777N-7777777-777777N-7777777-77777Q4';
 
@@ -272,10 +274,18 @@ export class FolderService {
   private emitSummary(id: string): void {
     if (!this.runners.has(id)) return;
     this.d.events.append('FolderSummary', { folder: id, summary: this.status(id) });
-    for (const dev of this.folderCfg(id).devices) {
-      if (dev.deviceID === this.d.myId || (this.d.remoteState?.(id, dev.deviceID) ?? 'unknown') === 'unknown') continue;
-      this.d.events.append('FolderCompletion', { ...this.completion(id, dev.deviceID), device: dev.deviceID, folder: id });
-    }
+    const devices = this.folderCfg(id).devices.filter((dev) => dev.deviceID !== this.d.myId && (this.d.remoteState?.(id, dev.deviceID) ?? 'unknown') !== 'unknown');
+    if (devices.length === 0) return;
+    background(
+      (async () => {
+        for (const dev of devices) {
+          const c = await this.completion(id, dev.deviceID);
+          if (this.runners.has(id)) this.d.events.append('FolderCompletion', { ...c, device: dev.deviceID, folder: id });
+        }
+      })(),
+      (m) => this.d.log.debug(m),
+      `completion of ${id}`,
+    );
   }
 
   /** A peer changed what the index holds of a folder: its summary (and completions) are due. */
@@ -379,7 +389,20 @@ export class FolderService {
     return root;
   }
 
-  private completionOf(id: string, device: string): Completion {
+  /** A remote device's need in a folder, counted a slice of the index at a time so a big folder never holds the event loop. */
+  private async remoteNeedCounts(id: string, device: string): Promise<Counts> {
+    const total: Counts = { files: 0, directories: 0, symlinks: 0, deleted: 0, bytes: 0 };
+    for (let after: string | undefined = ''; after !== undefined; ) {
+      const { counts, next } = this.d.index.remoteNeedSlice(id, device, after, NEED_SLICE);
+      for (const k of Object.keys(total) as (keyof Counts)[]) total[k] += counts[k];
+      after = next;
+      if (next !== undefined) await new Promise<void>((r) => setImmediate(r));
+      if (!this.runners.has(id)) break;
+    }
+    return total;
+  }
+
+  private async completionOf(id: string, device: string): Promise<Completion> {
     const counts = this.d.index.counts(id);
     const global = counts.global;
     let need: Counts = counts.need;
@@ -389,7 +412,7 @@ export class FolderService {
       const f = this.folderCfg(id);
       const dev = this.d.config.current().devices.find((x) => x.deviceID === device);
       remoteState = !f.devices.some((x) => x.deviceID === device) ? 'notSharing' : dev?.paused ? 'paused' : (this.d.remoteState?.(id, device) ?? 'unknown');
-      need = this.d.index.remoteNeedCounts(id, device);
+      need = await this.remoteNeedCounts(id, device);
       sequence = this.d.index.indexInfo(id, device).maxSequence;
     }
     return {
@@ -405,7 +428,7 @@ export class FolderService {
   }
 
   /** GET /rest/db/completion for one folder, or aggregated over every running folder when `id` is "". */
-  completion(id: string, device: string): Completion {
+  async completion(id: string, device: string): Promise<Completion> {
     const pct = (c: Completion): Completion => {
       let completion = c.globalBytes === 0 ? 100 : 100 * (1 - c.needBytes / c.globalBytes);
       if (c.needBytes === 0 && c.needDeletes > 0) completion = 95;
@@ -413,14 +436,15 @@ export class FolderService {
     };
     if (id !== '') {
       this.runner(id);
-      return pct(this.completionOf(id, device));
+      return pct(await this.completionOf(id, device));
     }
     // Every running folder for this device; for another device, only the folders shared with it.
     // As Syncthing's aggregate: the counts add up, sequence and remoteState are not aggregated
     // (0 and "unknown"), and with no folder at all nothing is computed (completion 0).
     const mine = device === '' || device === this.d.myId;
     const shared = this.d.config.current().folders.filter((f) => this.runners.has(f.id) && (mine || f.devices.some((x) => x.deviceID === device)));
-    const parts = shared.map((f) => this.completionOf(f.id, device));
+    const parts: Completion[] = [];
+    for (const f of shared) parts.push(await this.completionOf(f.id, device));
     const none: Completion = { completion: 0, globalBytes: 0, globalItems: 0, needBytes: 0, needDeletes: 0, needItems: 0, remoteState: 'unknown', sequence: 0 };
     if (parts.length === 0) return none;
     const sum = (k: keyof Completion) => parts.reduce((a, p) => a + (p[k] as number), 0);
@@ -594,13 +618,13 @@ export class FolderService {
    * for the folder; this service opens no device connections, so only a remote state of "valid"
    * (an index received from a connected peer) would ever count more.
    */
-  peerCompletion(): Record<string, number> {
+  async peerCompletion(): Promise<Record<string, number>> {
     const sum = new Map<string, { total: number; n: number }>();
     for (const f of this.d.config.current().folders) {
       for (const dev of f.devices) {
         if (dev.deviceID === this.d.myId) continue;
         const acc = sum.get(dev.deviceID) ?? { total: 0, n: 0 };
-        const c = this.runners.has(f.id) ? this.completion(f.id, dev.deviceID) : undefined;
+        const c = this.runners.has(f.id) ? await this.completion(f.id, dev.deviceID) : undefined;
         acc.total += c?.remoteState === 'valid' ? c.completion : 0;
         acc.n++;
         sum.set(dev.deviceID, acc);

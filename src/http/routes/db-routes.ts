@@ -37,6 +37,15 @@ function statusFor<T>(fn: () => T, notFound: number): T {
   }
 }
 
+async function statusForAsync<T>(fn: () => Promise<T>, notFound: number): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isKind(err, 'not-found') || isKind(err, 'invalid')) throw new HttpError(notFound, err.message);
+    throw err;
+  }
+}
+
 /** The ignores answer is a Go map: keys sorted. */
 const sortedIgnores = (r: { ignore: string[] | null; expanded: string[] | null; error: string | null }) => ({ error: r.error, expanded: r.expanded, ignore: r.ignore });
 
@@ -115,9 +124,9 @@ export function dbRoutes(d: HttpDeps): Route[] {
     {
       method: 'GET',
       path: '/rest/db/completion',
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const device = parseDeviceId(query(ctx, 'device') ?? '');
-        sendJson(ctx, statusFor(() => f.completion(folder(ctx), device), 404));
+        sendJson(ctx, await statusForAsync(() => f.completion(folder(ctx), device), 404));
       },
     },
     { method: 'GET', path: '/rest/db/need', handler: needPage },

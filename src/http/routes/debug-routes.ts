@@ -96,7 +96,7 @@ export function debugRoutes(d: HttpDeps, metrics: Metrics): Route[] {
       },
     },
     { method: 'GET', path: '/rest/debug/httpmetrics', handler: (ctx) => sendJson(ctx, metrics.timers.snapshot()) },
-    { method: 'GET', path: '/rest/debug/peerCompletion', handler: (ctx) => sendJson(ctx, d.folders.peerCompletion()) },
+    { method: 'GET', path: '/rest/debug/peerCompletion', handler: async (ctx) => sendJson(ctx, await d.folders.peerCompletion()) },
     {
       method: 'GET',
       path: '/rest/debug/support',

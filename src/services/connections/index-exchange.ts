@@ -35,7 +35,7 @@ const BATCH_BYTES = 250 << 10;
 /** After a round of sending, changes are gathered this long before the next (1.19.2's 250 ms). */
 const GATHER_MS = 250;
 /** Rows dropped or written per transaction: the event loop gets a turn between slices. */
-const SLICE = 1000;
+const SLICE = 500;
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
@@ -217,6 +217,8 @@ export class IndexExchange implements IndexInfo {
    * protocol error that closes the connection with nothing of the message kept.
    */
   async received(link: PeerLink, msg: Index, update: boolean): Promise<void> {
+    // Messages that arrived together are handled one event-loop turn apart.
+    await turn();
     const what = update ? 'IndexUpdate' : 'Index';
     if (!this.shared(msg.folder, link.device)) {
       this.d.log.info(`${what} for unexpected folder ID ${JSON.stringify(msg.folder)} sent from device ${link.device}; ensure that the folder exists and that this device is selected under "Share With" in the folder configuration`);
