@@ -11,10 +11,42 @@ const conn = { now: null, before: null };
 /** The last /rest/cluster/pending/devices and /folders. */
 const pending = { devices: {}, folders: {} };
 
+/** How far each device is from in sync, per shared folder: /rest/db/completion and FolderCompletion. */
+const completion = {};
+
 export async function refreshConnections() {
   const c = await get('system/connections');
   conn.before = conn.now;
   conn.now = { at: Date.now(), c };
+  await Promise.all(
+    sharedPairs()
+      .filter(({ device }) => c.connections[device]?.connected)
+      .map(({ device, folder }) => get(`db/completion?device=${q(device)}&folder=${q(folder)}`).then((r) => setCompletion(device, folder, r), () => undefined)),
+  );
+}
+
+/** Every (remote device, folder) pair the configuration shares. */
+function sharedPairs() {
+  return (state.cfg?.folders ?? []).flatMap((f) => f.devices.filter((d) => d.deviceID !== state.myId).map((d) => ({ device: d.deviceID, folder: f.id })));
+}
+
+export function setCompletion(device, folder, c) {
+  (completion[device] ??= {})[folder] = c;
+}
+
+/** One line per folder shared with the device: its completion and what it still lacks. */
+function folderProgress(d, connected) {
+  return (state.cfg?.folders ?? [])
+    .filter((f) => f.devices.some((x) => x.deviceID === d.deviceID))
+    .map((f) => {
+      const c = completion[d.deviceID]?.[f.id];
+      const label = f.label || f.id;
+      if (!connected || !c) return h('li', { dataset: { folder: f.id } }, `${label}: unknown while disconnected`);
+      const pct = Math.floor(c.completion);
+      const rest = c.needItems + c.needDeletes;
+      const text = rest === 0 ? `${label}: up to date` : `${label}: ${pct}% — ${rest} items, ${bytes(c.needBytes)} out of sync`;
+      return h('li', { dataset: { folder: f.id, completion: String(pct) }, class: rest === 0 ? '' : 'out-of-sync' }, text);
+    });
 }
 
 export async function refreshPending() {
@@ -47,6 +79,8 @@ export function renderDevices() {
       const st = statusOf(d);
       const r = rates(d.deviceID);
       const facts = [h('dt', {}, 'Device ID'), h('dd', {}, h('code', {}, d.deviceID)), h('dt', {}, 'Addresses'), h('dd', {}, (d.addresses ?? []).join(', '))];
+      const progress = folderProgress(d, !!c?.connected);
+      if (progress.length) facts.push(h('dt', {}, 'Folders'), h('dd', {}, h('ul', { class: 'device-folders' }, ...progress)));
       if (c?.connected) {
         facts.push(
           h('dt', {}, 'Connected at'), h('dd', { class: 'conn-address' }, `${c.address} (${c.type === 'tcp-client' ? 'we dialled' : 'it dialled'}, ${c.crypto})`),

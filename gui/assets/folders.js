@@ -27,6 +27,7 @@ function stateText(f, st) {
   if (st.state === 'scanning' && state.progress[f.id] !== undefined) return `Scanning (${state.progress[f.id]}%)`;
   if (st.state === 'error') return 'Stopped';
   if (st.state === 'idle' && st.receiveOnlyTotalItems > 0) return 'Local additions';
+  if (st.state === 'idle' && st.needTotalItems > 0) return 'Out of sync';
   return { idle: 'Up to date', scanning: 'Scanning', 'scan-waiting': 'Waiting to scan', cleaning: 'Cleaning versions', 'clean-waiting': 'Waiting to clean', syncing: 'Syncing' }[st.state] ?? st.state;
 }
 
@@ -50,6 +51,8 @@ export function renderFolders() {
           h('dt', {}, 'Type'), h('dd', {}, TYPE_NAMES[f.type] ?? f.type),
           h('dt', {}, 'Local files'), h('dd', { 'data-role': 'local-files' }, st ? `${st.localFiles} files, ${st.localDirectories} directories` : '–'),
           h('dt', {}, 'Local size'), h('dd', { 'data-role': 'local-bytes' }, st ? bytes(st.localBytes) : '–'),
+          h('dt', {}, 'Global'), h('dd', { 'data-role': 'global' }, st ? `${st.globalFiles} files, ${st.globalDirectories} directories, ${bytes(st.globalBytes)}` : '–'),
+          st?.needTotalItems ? [h('dt', {}, 'Out of sync'), h('dd', { 'data-role': 'need', class: 'out-of-sync' }, `${st.needTotalItems} items, ${bytes(st.needBytes)}`)] : null,
           h('dt', {}, 'Last scan'), h('dd', {}, when(stats?.lastScan)),
           errors ? [h('dt', {}, 'Errors'), h('dd', { class: 'error-count' }, String(errors))] : null,
           st?.error ? [h('dt', {}, 'Error'), h('dd', { class: 'error' }, st.error)] : null,

@@ -2,7 +2,7 @@ import { api, get, q, whenSignedOut } from './api.js';
 import { $, $$, bytes, duration, h, openDialog } from './dom.js';
 import * as events from './events.js';
 import { addFolder, refreshStats, refreshStatus, renderFolders, state } from './folders.js';
-import { addDevice, refreshConnections, refreshPending, renderDevices } from './devices.js';
+import { addDevice, refreshConnections, refreshPending, renderDevices, setCompletion } from './devices.js';
 import { folderChanged } from './folder-details.js';
 import { addEvent, refreshLog, setupActivity } from './activity.js';
 import { applyTheme, loadSettings, setupSettings } from './settings.js';
@@ -139,6 +139,10 @@ function wireEvents() {
       queueRender();
     });
   }
+  events.on('FolderCompletion', (d) => {
+    setCompletion(d.device, d.folder, d);
+    queueRender();
+  });
   events.on('FolderPaused', queueRender);
   events.on('FolderResumed', queueRender);
 }

@@ -85,3 +85,51 @@ export function fileParams(folderIdx: number, deviceIdx: number, f: FileInfo, se
     f.inodeChangeNs,
   ];
 }
+
+/** A files row read without safe integers, its nanosecond times split in seconds and the rest. */
+export interface NumberRow {
+  name: string;
+  sequence: number;
+  type: number;
+  size: number;
+  mod_s: number;
+  mod_ns: number;
+  permissions: number;
+  no_permissions: number;
+  deleted: number;
+  local_flags: number;
+  version: string;
+  modified_by: string;
+  block_size: number;
+  blocks_hash: Buffer | null;
+  previous_blocks_hash: Buffer | null;
+  symlink_target: string;
+  ic_s: number;
+  ic_ns: number;
+  block_hashes: Buffer | null;
+}
+
+const ns = (s: number, rest: number) => BigInt(s) * 1_000_000_000n + BigInt(rest);
+
+/** rowToFile for a NumberRow; the blobs are used as read, not copied. */
+export function numberRowToFile(r: NumberRow): FileInfo {
+  return {
+    name: r.name,
+    type: r.type,
+    size: r.size,
+    modifiedNs: ns(r.mod_s, r.mod_ns),
+    permissions: r.permissions,
+    noPermissions: r.no_permissions !== 0,
+    deleted: r.deleted !== 0,
+    localFlags: r.local_flags,
+    symlinkTarget: r.symlink_target,
+    sequence: r.sequence,
+    version: parseVersion(r.version),
+    modifiedBy: r.modified_by,
+    blockSize: r.block_size,
+    blockHashes: r.block_hashes ?? EMPTY,
+    blocksHash: r.blocks_hash ?? undefined,
+    previousBlocksHash: r.previous_blocks_hash ?? undefined,
+    inodeChangeNs: ns(r.ic_s, r.ic_ns),
+  };
+}

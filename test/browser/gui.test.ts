@@ -261,6 +261,9 @@ test('a real Syncthing peer: connected with its address and client; the folder i
   const syncPort = await freePort();
   await s.req('/rest/config/options', { method: 'PATCH', body: JSON.stringify({ reconnectionIntervalS: 1 }) });
   await fs.mkdir(path.join(dir, 'offered-here'), { recursive: true });
+  await fs.writeFile(path.join(dir, 'offered-here', 'ours.txt'), 'made here\n');
+  await fs.mkdir(path.join(dir, 'gui-ref-photos'), { recursive: true });
+  for (const n of ['a.jpg', 'b.jpg', 'c.jpg']) await fs.writeFile(path.join(dir, 'gui-ref-photos', n), `photo ${n}\n`);
   const ref = await startReference(refHome, {
     syncPort,
     name: 'reference',
@@ -285,6 +288,17 @@ test('a real Syncthing peer: connected with its address and client; the folder i
     await banner.waitFor({ state: 'detached', timeout: 20_000 });
     const f = (await s.json('/rest/config/folders/holiday')) as { devices: { deviceID: string }[] };
     assert.ok(f.devices.some((d) => d.deviceID === refId), 'shared with the peer');
+    // Indexes exchanged: the folder shows the global counts and what we lack; the device card
+    // shows how far the peer is from our file (Synchro cannot serve it yet, so it stays behind).
+    const need = card(page, 'holiday').locator('[data-role="need"]');
+    await need.waitFor({ timeout: 20_000 });
+    assert.match((await need.textContent()) ?? '', /^3 items, /);
+    await card(page, 'holiday').locator('[data-role="state"]').filter({ hasText: 'Out of sync' }).waitFor({ timeout: 20_000 });
+    await card(page, 'holiday').locator('[data-role="global"]').filter({ hasText: /^4 files, 0 directories/ }).waitFor({ timeout: 20_000 });
+    const progress = page.locator(`[data-device="${refId}"] .device-folders [data-folder="holiday"]`);
+    await progress.filter({ hasText: 'out of sync' }).waitFor({ timeout: 20_000 });
+    assert.match((await progress.textContent()) ?? '', /^Holiday: \d+% — 1 items, 10 B out of sync$/);
+    await shot(page, '12-peer-completion-and-need');
     assert.deepEqual(ref.connectionProblems([/closed: closed by remote: the device is shutting down/]), []);
   } finally {
     await page.context().close();

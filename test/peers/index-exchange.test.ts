@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { addFolder, scan } from '../support/folder-helpers.js';
+import { addFolder, scan, waitForEvent } from '../support/folder-helpers.js';
 import { startServer } from '../support/test-server.js';
 import { tempDir } from '../support/temp-dir.js';
 import type { Reference } from '../support/syncthing-ref.js';
@@ -99,6 +99,14 @@ test("Syncthing's 10,000 files: Synchro's global counts and need equal Syncthing
   assert.equal(mineFile.global.modifiedBy, refFile.global.modifiedBy);
   assert.equal(mineFile.global.modified, refFile.global.modified);
   assert.deepEqual(mineFile.availability, [{ id: p.refId, fromTemporary: false }]);
+  // The global tree holds what only the reference has.
+  const top = (await p.s.json('/rest/db/browse?folder=f&levels=0')) as { name: string; type: string }[];
+  assert.equal(top.filter((e) => /^d\d+$/.test(e.name) && e.type === 'FILE_INFO_TYPE_DIRECTORY').length, 100);
+  assert.ok(top.some((e) => e.name === 'link0' && e.type === 'FILE_INFO_TYPE_SYMLINK'));
+  const rn = await p.s.json(`/rest/db/remoteneed?folder=f&device=${p.refId}`);
+  assert.deepEqual(rn.files, [], 'the reference needs nothing: it has every global version');
+  const fc = await waitForEvent(p.s, 'FolderCompletion', (e) => e.data.folder === 'f' && e.data.device === p.refId && e.data.globalItems > 0);
+  for (const k of ['completion', 'device', 'folder', 'globalBytes', 'globalItems', 'needBytes', 'needDeletes', 'needItems', 'remoteState', 'sequence']) assert.ok(k in fc.data, `FolderCompletion has ${k}`);
   const completion = await p.s.json(`/rest/db/completion?folder=f&device=${p.refId}`);
   assert.equal(completion.completion, 100, 'the reference has everything it announced');
   assert.equal(completion.remoteState, 'valid');
@@ -135,6 +143,15 @@ test("Synchro's own 1,000 files show in Syncthing's global counts and availabili
   await synchroSees(p, false);
   for (let i = 0; i < 10; i++) await fs.writeFile(path.join(ourDir, 'd1', 'sub1', `f${i}.txt`), `changed ${i}\n`);
   await scan(p.s, 'g');
+  // The reference is send-only and has pulled none of ours: it needs every one of our items, the changed ones included.
+  const mineNow = await p.s.json('/rest/db/status?folder=g');
+  const theyNeed = await p.s.json(`/rest/db/remoteneed?folder=g&device=${p.refId}&perpage=5000`);
+  const needNames = new Set(theyNeed.files.map((f: any) => f.name));
+  assert.equal(needNames.size, mineNow.localFiles + mineNow.localDirectories);
+  for (let i = 0; i < 10; i++) assert.ok(needNames.has(`d1/sub1/f${i}.txt`));
+  const c = await p.s.json(`/rest/db/completion?folder=g&device=${p.refId}`);
+  assert.equal(c.needItems, needNames.size);
+  assert.ok(c.completion < 5, `completion ${c.completion}`);
   for (let i = 0; i < 5; i++) await fs.writeFile(path.join(refDir, 'theirs', 'd0', 'sub0', `f${i}.txt`), `changed ${i}\n`);
   for (let i = 0; i < 5; i++) await fs.writeFile(path.join(refDir, 'theirs', `new${i}.txt`), `new ${i}\n`);
   await refScan(p.ref, 'g');
