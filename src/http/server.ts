@@ -53,6 +53,9 @@ export interface HttpServerOptions {
   untrustedGraceMs?: number;
 }
 
+/** The accept queue asked for (the kernel caps it at net.core.somaxconn). */
+const LISTEN_BACKLOG = 4096;
+
 /** "host:port", "[v6]:port", "http(s)://host:port", "unix:///path" or "/path" → what listen() takes. */
 export function parseListenAddress(addr: string): { host?: string; port?: number; socketPath?: string } {
   const a = addr.replace(/^(https?|unixs?):\/\//, '');
@@ -217,10 +220,12 @@ export class HttpServer {
         this.boundAddress = typeof a === 'string' ? a : a ? formatAddress(a) : address;
         resolve(listener);
       };
+      // Go listens with the system's somaxconn as backlog; Node's default of 511 overflows when
+      // thousands of clients (long polls after a restart) connect at once, and they are reset.
       if (target.socketPath) {
         fs.rmSync(target.socketPath, { force: true });
-        server.listen(target.socketPath, done);
-      } else server.listen(target.port, target.host, done);
+        server.listen({ path: target.socketPath, backlog: LISTEN_BACKLOG }, done);
+      } else server.listen({ port: target.port, host: target.host, backlog: LISTEN_BACKLOG }, done);
     });
   }
 
