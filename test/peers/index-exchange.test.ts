@@ -173,10 +173,16 @@ test("Synchro's own 1,000 files show in Syncthing's global counts and availabili
   assert.equal(oursGot.reduce((a: number, e: any) => a + e.data.items, 0), 10);
   for (const e of oursGot) assert.deepEqual(Object.keys(e.data).sort(), ['device', 'folder', 'items', 'sequence', 'version']);
   assert.equal((await p.s.json('/rest/db/status?folder=g')).globalFiles, 1015);
+  // Paused and resumed here: our index to the reference goes on from where it was.
+  for (const paused of [true, false]) assert.equal((await p.s.req('/rest/config/folders/g', { method: 'PATCH', body: JSON.stringify({ paused }) })).status, 200);
+  await until('g running again', async () => (await p.s.json('/rest/db/status?folder=g')).state === 'idle');
+  await fs.writeFile(path.join(ourDir, 'after-resume.txt'), 'resumed\n');
+  await scan(p.s, 'g');
+  await until('the reference to see the file made after the resume', async () => (await p.ref.json<any>('/rest/db/status?folder=g')).globalFiles === 1016, 30_000);
   // No longer shared with the reference: what we held of it goes.
   const folder = (await p.s.json('/rest/config/folders/g')) as any;
   assert.equal((await p.s.req('/rest/config/folders/g', { method: 'PUT', body: JSON.stringify({ ...folder, devices: [{ deviceID: p.s.app.myId }] }) })).status, 200);
-  await until("the reference's records dropped", async () => (await p.s.json('/rest/db/status?folder=g')).globalFiles === 1000);
+  await until("the reference's records dropped", async () => (await p.s.json('/rest/db/status?folder=g')).globalFiles === 1001);
   if (p.ref.connectionProblems([/closed: device is paused/]).length) console.log(p.s.logs.filter((l) => /connection|index|Index/i.test(l)).join('\n'), '\n----\n', p.ref.log().split('\n').filter((l) => /onnect|ndex/.test(l)).join('\n'));
   assert.deepEqual(p.ref.connectionProblems([/closed: device is paused/]), []);
 });

@@ -70,8 +70,13 @@ export class IndexExchange implements IndexInfo {
     return this.d.index.indexInfo(folder, device === this.d.myId ? undefined : device).maxSequence;
   }
 
+  /** The configuration shares the folder with the device (whether it runs right now or not). */
+  private configShared(folder: string, device: string): boolean {
+    return this.d.config().folders.some((f) => f.id === folder && f.devices.some((x) => x.deviceID === device));
+  }
+
   private shared(folder: string, device: string): boolean {
-    return this.d.config().folders.some((f) => f.id === folder && f.devices.some((x) => x.deviceID === device)) && this.d.running(folder);
+    return this.configShared(folder, device) && this.d.running(folder);
   }
 
   // ---- a ClusterConfig from the peer ----
@@ -85,7 +90,7 @@ export class IndexExchange implements IndexInfo {
     const mine = this.senders.get(link) ?? new Map<string, Sender>();
     this.senders.set(link, mine);
     for (const f of cc.folders) {
-      if (!this.shared(f.id, link.device)) continue;
+      if (!this.configShared(f.id, link.device)) continue;
       const entryOf = (id: string) => f.devices.find((x) => formatDeviceId(x.id) === id);
       const us = entryOf(this.d.myId);
       const them = entryOf(link.device);
@@ -127,13 +132,24 @@ export class IndexExchange implements IndexInfo {
   // ---- sending ----
 
   private async runSender(link: PeerLink, s: Sender): Promise<void> {
-    while (!link.closed && !s.stopped && this.shared(s.folder, link.device)) {
-      await this.sendRound(link, s);
-      await new Promise((r) => setTimeout(r, GATHER_MS).unref());
-      if (link.closed || s.stopped) return;
-      if (this.d.index.sequence(s.folder) > s.prev) continue;
-      await new Promise<void>((r) => (s.wake = r));
-      s.wake = undefined;
+    try {
+      while (!link.closed && !s.stopped && this.configShared(s.folder, link.device)) {
+        // Paused, or restarting after a config change: wait for it to run again.
+        if (!this.d.running(s.folder)) {
+          await new Promise((r) => setTimeout(r, GATHER_MS).unref());
+          continue;
+        }
+        await this.sendRound(link, s);
+        await new Promise((r) => setTimeout(r, GATHER_MS).unref());
+        if (link.closed || s.stopped) return;
+        if (this.d.index.sequence(s.folder) > s.prev) continue;
+        await new Promise<void>((r) => (s.wake = r));
+        s.wake = undefined;
+      }
+    } finally {
+      // A folder unshared here ends its sender; sharing it again starts a new one.
+      const mine = this.senders.get(link);
+      if (mine?.get(s.folder) === s) mine.delete(s.folder);
     }
   }
 
