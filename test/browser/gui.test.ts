@@ -324,7 +324,8 @@ test('change the theme; the page fits 360 px without sideways scrolling', { skip
   const phone = await open(360);
   try {
     await card(phone, 'photos').waitFor();
-    assert.equal(await phone.locator('html').getAttribute('data-theme'), 'dark', 'the saved theme is applied on load');
+    // The saved theme is applied once the page has read the config.
+    await phone.locator('html[data-theme="dark"]').waitFor({ state: 'attached', timeout: 10_000 });
     const overflow = await phone.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     assert.ok(overflow <= 0, `${overflow} px wider than the screen`);
     await shot(phone, '11-phone-overview');
