@@ -65,18 +65,6 @@ export class IndexStore {
            permissions = excluded.permissions, no_permissions = excluded.no_permissions, deleted = excluded.deleted,
            local_flags = excluded.local_flags, version = excluded.version, modified_by = excluded.modified_by,
            block_size = excluded.block_size, blocks_hash = excluded.blocks_hash, previous_blocks_hash = excluded.previous_blocks_hash,
-           symlink_target = excluded.symlink_target, inode_change_ns = excluded.inode_change_ns
-         RETURNING id`,
-      ),
-      upsertRemote: prep(
-        `INSERT INTO files (folder_idx, device_idx, name, parent, sequence, type, size, modified_ns, permissions, no_permissions,
-           deleted, local_flags, version, modified_by, block_size, blocks_hash, previous_blocks_hash, symlink_target, inode_change_ns)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (folder_idx, device_idx, name) DO UPDATE SET
-           sequence = excluded.sequence, type = excluded.type, size = excluded.size, modified_ns = excluded.modified_ns,
-           permissions = excluded.permissions, no_permissions = excluded.no_permissions, deleted = excluded.deleted,
-           local_flags = excluded.local_flags, version = excluded.version, modified_by = excluded.modified_by,
-           block_size = excluded.block_size, blocks_hash = excluded.blocks_hash, previous_blocks_hash = excluded.previous_blocks_hash,
            symlink_target = excluded.symlink_target, inode_change_ns = excluded.inode_change_ns`,
       ),
       blocklistAdd: prep('INSERT OR IGNORE INTO blocklists (blocks_hash, block_hashes) VALUES (?, ?)'),
@@ -173,12 +161,7 @@ export class IndexStore {
          FROM files f INDEXED BY files_by_sequence LEFT JOIN blocklists b ON b.blocks_hash = f.blocks_hash
          WHERE f.folder_idx = ? AND f.device_idx = ${LOCAL_DEVICE} AND f.sequence > ? ORDER BY f.sequence LIMIT ?`,
       ),
-      getDevice: prep(
-        `SELECT ${FILE_COLUMNS}, b.block_hashes FROM files f LEFT JOIN blocklists b ON b.blocks_hash = f.blocks_hash
-         WHERE f.folder_idx = ? AND f.device_idx = ? AND f.name = ?`,
-        true,
-      ),
-      versionsOf: prep('SELECT d.device_id, f.device_idx, f.version, f.deleted, f.local_flags FROM files f JOIN devices d ON d.idx = f.device_idx WHERE f.folder_idx = ? AND f.name = ?', true),
+      versionsOf: prep('SELECT d.device_id, f.device_idx, f.version, f.deleted, f.local_flags, f.modified_ns FROM files f JOIN devices d ON d.idx = f.device_idx WHERE f.folder_idx = ? AND f.name = ?', true),
       mtimeGet: prep('SELECT disk_ns, virtual_ns FROM mtimes WHERE folder_idx = ? AND name = ?', true),
     };
   }
@@ -292,7 +275,7 @@ export class IndexStore {
         if (f.blocksHash && f.blockHashes.length) this.s.blocklistAdd!.run(Buffer.from(f.blocksHash), Buffer.from(f.blockHashes));
         // Without remote rows the local row is the global one and nothing is needed.
         const flags = remote ? base : base | Flag.Global;
-        this.s.upsert!.get(...fileParams(fi, LOCAL_DEVICE, f, seq, flags));
+        this.s.upsert!.run(...fileParams(fi, LOCAL_DEVICE, f, seq, flags));
         if (remote) this.recalcGlobal(fi, f.name);
         written.push({ ...f, sequence: seq, localFlags: flags });
       }
@@ -387,20 +370,12 @@ export class IndexStore {
         const others = this.candidatesOf(fi, f.name).filter((c) => c.device !== di);
         const mine: Candidate = { id: -1, device: di, version: formatVersion(f.version), deleted: f.deleted, flags: f.localFlags & ~(Flag.Global | Flag.Needed), modifiedNs: f.modifiedNs };
         const want = globalFlags([...others, mine], LOCAL_DEVICE);
-        this.s.upsertRemote!.run(...fileParams(fi, di, f, f.sequence, want.get(-1)!));
+        this.s.upsert!.run(...fileParams(fi, di, f, f.sequence, want.get(-1)!));
         for (const c of others) if (want.get(c.id) !== c.flags) this.s.setFlags!.run(want.get(c.id), c.id);
         if (f.sequence > max) max = f.sequence;
       }
       this.s.maxSeqSet!.run(fi, di, max);
     }).immediate();
-  }
-
-  /** A device's record of a name (ours when device is undefined). */
-  getDevice(folder: string, name: string, device?: string): FileInfo | undefined {
-    const di = device === undefined ? LOCAL_DEVICE : (this.s.deviceIdx!.get(device) as { idx: number } | undefined)?.idx;
-    if (di === undefined) return undefined;
-    const r = this.s.getDevice!.get(this.idx(folder), di, name) as FileRow | undefined;
-    return r && rowToFile(r);
   }
 
   /** Our records with a sequence above `after`, in sequence order, `limit` at a time (what goes into our index). */
@@ -413,25 +388,18 @@ export class IndexStore {
    * with the devices that hold it validly and invalidly (device IDs; ours as `localId`).
    */
   versionList(folder: string, name: string, localId: string): { version: [string, number][]; deleted: boolean; devices: string[]; invalid: string[] }[] {
-    const rows = this.s.versionsOf!.all(this.idx(folder), name) as { device_id: string; device_idx: bigint; version: string; deleted: bigint; local_flags: bigint }[];
+    const rows = this.s.versionsOf!.all(this.idx(folder), name) as { device_id: string; device_idx: bigint; version: string; deleted: bigint; local_flags: bigint; modified_ns: bigint }[];
     const ids = new Map<number, string>();
     const cands: Candidate[] = rows.map((r, i) => {
       ids.set(i, Number(r.device_idx) === LOCAL_DEVICE ? localId : r.device_id);
-      return { id: i, device: Number(r.device_idx), version: r.version, deleted: r.deleted !== 0n, flags: Number(r.local_flags), modifiedNs: 0n };
+      return { id: i, device: Number(r.device_idx), version: r.version, deleted: r.deleted !== 0n, flags: Number(r.local_flags), modifiedNs: r.modified_ns };
     });
-    // modifiedNs only breaks ties between concurrent versions: read it where that can matter.
-    for (const c of cands) c.modifiedNs = this.modifiedOf(folder, name, c.device);
     return versionList(cands).map((e) => ({
       version: parseVersion(formatVersion(e.version)),
       deleted: (e.valid[0] ?? e.invalid[0])!.deleted,
       devices: e.valid.map((c) => ids.get(c.id)!),
       invalid: e.invalid.map((c) => ids.get(c.id)!),
     }));
-  }
-
-  private modifiedOf(folder: string, name: string, deviceIdx: number): bigint {
-    const r = this.s.getDevice!.get(this.idx(folder), deviceIdx, name) as FileRow | undefined;
-    return r?.modified_ns ?? 0n;
   }
 
   /** The mtime map entry of a name: what the disk shows and what the index says, if one was recorded. */
