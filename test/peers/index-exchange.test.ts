@@ -105,6 +105,8 @@ test("Syncthing's 10,000 files: Synchro's global counts and need equal Syncthing
   assert.ok(top.some((e) => e.name === 'link0' && e.type === 'FILE_INFO_TYPE_SYMLINK'));
   const rn = await p.s.json(`/rest/db/remoteneed?folder=f&device=${p.refId}`);
   assert.deepEqual(rn.files, [], 'the reference needs nothing: it has every global version');
+  // The summary follows what the peer sent, without any local change.
+  await waitForEvent(p.s, 'FolderSummary', (e) => e.data.folder === 'f' && e.data.summary.globalFiles === theirs.globalFiles && e.data.summary.needFiles === 9980);
   const fc = await waitForEvent(p.s, 'FolderCompletion', (e) => e.data.folder === 'f' && e.data.device === p.refId && e.data.globalItems > 0);
   for (const k of ['completion', 'device', 'folder', 'globalBytes', 'globalItems', 'needBytes', 'needDeletes', 'needItems', 'remoteState', 'sequence']) assert.ok(k in fc.data, `FolderCompletion has ${k}`);
   const completion = await p.s.json(`/rest/db/completion?folder=f&device=${p.refId}`);
