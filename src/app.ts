@@ -20,6 +20,7 @@ import type { ConnectionTimers } from './bep/connection.js';
 import { SYNCHRO_VERSION } from './services/version.js';
 import { IndexStore } from './index/index-store.js';
 import { IndexExchange } from './services/connections/index-exchange.js';
+import { BlockServer } from './services/connections/block-server.js';
 import { maskOf } from './events/mask.js';
 import { ScanPool } from './scanner/worker-pool.js';
 import { FolderService } from './services/folder-service.js';
@@ -138,6 +139,7 @@ class Instance {
     private readonly jobs: JobRegistry,
     private readonly renewal: NodeJS.Timeout,
     readonly connections: ConnectionService,
+    readonly blocks: BlockServer,
   ) {}
 
   /** `reset`: folders whose index is erased before anything starts (POST /rest/system/reset). */
@@ -187,8 +189,15 @@ class Instance {
       remoteChanged: (f) => folderService?.remoteChanged(f),
     });
     events.listen(maskOf('LocalIndexUpdated'), (e) => exchange.localChanged((e.data as { folder: string }).folder));
+    const blocks = new BlockServer({ config: () => config.current(), folder: (f) => folderService?.served(f), log: logBook.logger('model') });
+    // A file that changed here is opened afresh for the next request of it.
+    events.listen(maskOf('LocalIndexUpdated'), (e) => {
+      const d = e.data as { folder: string; filenames: string[] };
+      blocks.forget(d.folder, d.filenames);
+    });
     const connections = new ConnectionService({
       exchange,
+      blocks,
       config,
       events,
       log: logBook.logger('connections'),
@@ -261,7 +270,7 @@ class Instance {
     folders.start();
     await connections.start();
     events.append('StartupComplete', { myID: myId });
-    return new Instance(http, config, events, myId, log, folders, pool, index, jobs, renewal, connections);
+    return new Instance(http, config, events, myId, log, folders, pool, index, jobs, renewal, connections, blocks);
   }
 
   /** Reverse order of construction: stop answering, stop the folders, then close the workers and the index. */
@@ -269,6 +278,7 @@ class Instance {
     clearInterval(this.renewal);
     // Devices first: each gets a Close with a reason while everything else is still up.
     await this.connections.stop();
+    await this.blocks.stop();
     await this.http.close();
     this.jobs.stopAll();
     await this.folders.stop();
@@ -339,6 +349,10 @@ export class App {
   /** The device connection service (tests read where it listens). */
   get connections(): ConnectionService {
     return this.instance.connections;
+  }
+  /** The block server (tests read what it answered). */
+  get blocks(): BlockServer {
+    return this.instance.blocks;
   }
 
   /** Rebuilds the instance; with `reset`, the index of that folder (or of all) is erased in between. */

@@ -653,7 +653,11 @@ export function decodeRequest(buf: Uint8Array): Request {
     if (f === 1 && wire === Wire.Varint) q.id = r.int32();
     else if (f === 2 && wire === Wire.Bytes) q.folder = r.string();
     else if (f === 3 && wire === Wire.Bytes) q.name = r.string();
-    else if (f === 4 && wire === Wire.Varint) q.offset = r.int64Number('request offset');
+    else if (f === 4 && wire === Wire.Varint) {
+      // An offset no file can have is answered as invalid, not taken as a broken message.
+      const v = r.int64();
+      q.offset = v > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(v);
+    }
     else if (f === 5 && wire === Wire.Varint) q.size = r.int32();
     else if (f === 6 && wire === Wire.Bytes) q.hash = r.bytes();
     else if (f === 7 && wire === Wire.Varint) q.fromTemporary = r.bool();

@@ -11,7 +11,7 @@ import type { ScanPool } from '../scanner/worker-pool.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError, messageOf } from '../shared/errors.js';
 import type { FileVersion, Versioner } from '../versioner/versioner.js';
-import { Flag, INVALID_FLAGS, type FileInfo } from '../shared/file-info.js';
+import { FileType, Flag, INVALID_FLAGS, type FileInfo } from '../shared/file-info.js';
 import type { Logger } from '../shared/logger.js';
 import { FolderRunner } from './folder-runner.js';
 import { ignoreLimitProblem, loadIgnores } from '../scanner/ignore-file.js';
@@ -484,6 +484,30 @@ export class FolderService {
     const all = this.runners.get(id)?.scanErrors ?? [];
     const slice = all.slice(p.offset, p.offset + p.perpage);
     return { page: p.page, perpage: p.perpage, errors: p.offset >= all.length ? null : slice };
+  }
+
+  /**
+   * What serving a peer's block requests needs of a running folder: its root, its ignores as last
+   * read, the block hashes our index holds, and a rescan of one file. Undefined when it does not run.
+   */
+  served(id: string): { root: string; ignored(name: string): boolean | undefined; indexedBlock(name: string, offset: number): Uint8Array | undefined; rescan(name: string): Promise<void> } | undefined {
+    const r = this.runners.get(id);
+    if (!r) return undefined;
+    return {
+      root: r.root,
+      ignored: (name) => {
+        const ig = r.currentIgnores();
+        if (ig?.error) return undefined;
+        return ig?.matcher.match(name).ignored ?? false;
+      },
+      indexedBlock: (name, offset) => {
+        const f = this.d.index.getLocal(id, name);
+        if (!f || f.deleted || f.type !== FileType.File || (f.localFlags & INVALID_FLAGS) !== 0 || f.blockSize <= 0) return undefined;
+        const i = Math.floor(offset / f.blockSize);
+        return i * 32 < f.blockHashes.length ? f.blockHashes.subarray(i * 32, i * 32 + 32) : undefined;
+      },
+      rescan: (name) => this.scan(id, [name]),
+    };
   }
 
   /** POST /rest/db/scan for one folder; resolves when the scan has finished. */

@@ -6,7 +6,7 @@ import type { EventSink } from '../../events/types.js';
 import { BepConnection, type ConnectionTimers } from '../../bep/connection.js';
 import { exchangeHello, HELLO_TIMEOUT_MS } from '../../bep/hello.js';
 import { frame } from '../../bep/frame.js';
-import { encodeClose, encodeClusterConfig, MessageType, type ClusterConfig, type Hello, type Message } from '../../bep/messages.js';
+import { encodeClose, encodeClusterConfig, ErrorCode, MessageType, type ClusterConfig, type Hello, type Message, type Request } from '../../bep/messages.js';
 import { ProtocolError } from '../../bep/pb.js';
 import { clientOptions, cryptoName, peerCertificate, serverOptions, type DeviceKeys } from '../../bep/tls.js';
 import { background } from '../../shared/background.js';
@@ -44,6 +44,8 @@ export interface ConnectionServiceDeps {
   index?: IndexInfo;
   /** Index exchange on every connection (none: ClusterConfigs only). */
   exchange?: IndexExchange;
+  /** Answers the peers' block Requests (none: every request is answered with a generic error). */
+  blocks?: { request(link: PeerLink, q: Request): Promise<void> };
   nowMs?: () => number;
 }
 
@@ -443,8 +445,9 @@ export class ConnectionService {
       return this.d.exchange?.received(live.link, m.msg, m.type === MessageType.IndexUpdate);
     }
     if (m.type === MessageType.Request) {
-      // Serving blocks comes with index exchange; until then every request is answered, as an error.
-      background(live.conn.send({ type: MessageType.Response, msg: { id: m.msg.id, data: new Uint8Array(0), code: 1 } }), (msg) => this.d.log.debug(msg), 'answering a request');
+      // Admission under the request bounds is awaited here: a peer at its bound is not read from.
+      if (this.d.blocks && this.active.get(live.device) === live) return this.d.blocks.request(live.link, m.msg);
+      background(live.conn.send({ type: MessageType.Response, msg: { id: m.msg.id, data: new Uint8Array(0), code: ErrorCode.Generic } }), (msg) => this.d.log.debug(msg), 'answering a request');
     }
   }
 

@@ -1,0 +1,322 @@
+import { webcrypto } from 'node:crypto';
+import { constants as fsc } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Configuration } from '../../config/types.js';
+import { ErrorCode, MessageType, type Request } from '../../bep/messages.js';
+import { ProtocolError } from '../../bep/pb.js';
+import { background } from '../../shared/background.js';
+import { messageOf } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { isInternal, isTemporary, tempName } from '../../scanner/names.js';
+import type { PeerLink } from './index-exchange.js';
+import { cleanWireName } from './wire-files.js';
+
+/** What serving needs of a running folder. */
+export interface ServedFolder {
+  root: string;
+  /** Whether the folder's ignores leave `name` out (undefined: the ignores cannot be read, so nothing is served). */
+  ignored(name: string): boolean | undefined;
+  /** The hash our index holds for the block of `name` at `offset`, if it holds a regular file with that block. */
+  indexedBlock(name: string, offset: number): Uint8Array | undefined;
+  /** Our index claims data the disk no longer has: rescan that file. */
+  rescan(name: string): Promise<void>;
+}
+
+export interface BlockServerDeps {
+  config: () => Readonly<Configuration>;
+  /** The folder when it runs here (configured, not paused), else undefined. */
+  folder(id: string): ServedFolder | undefined;
+  log: Logger;
+}
+
+/** 1.19.2's defaults: 32 MiB of requests per device (maxRequestKiB 0), 256 MiB for all (maxConcurrentIncomingRequestKiB 0). */
+const DEVICE_DEFAULT = 32 << 20;
+const GLOBAL_DEFAULT = 256 << 20;
+/** The largest block there is: no request may ask for more. */
+const MAX_BLOCK = 16 << 20;
+/** Open files are kept this long after their last read (a pull asks for a file's blocks in a burst). */
+const HANDLE_IDLE_MS = 2000;
+const MAX_HANDLES = 64;
+
+/** Bytes held, waiters served in order, each take at most the limit (a take of more waits for all of it). */
+export class ByteBudget {
+  private used = 0;
+  private readonly waiters: { n: number; go: () => void }[] = [];
+
+  constructor(private limit: () => number) {}
+
+  async take(n: number): Promise<() => void> {
+    const want = Math.min(n, this.limit());
+    if (this.waiters.length > 0 || this.used + want > this.limit()) await new Promise<void>((go) => this.waiters.push({ n: want, go }));
+    else this.used += want;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.used -= want;
+      this.wake();
+    };
+  }
+
+  private wake(): void {
+    while (this.waiters.length > 0) {
+      const w = this.waiters[0]!;
+      if (this.used > 0 && this.used + w.n > this.limit()) return;
+      this.waiters.shift();
+      this.used += w.n;
+      w.go();
+    }
+  }
+
+  get inUse(): number {
+    return this.used;
+  }
+}
+
+interface Handle {
+  fh: fs.FileHandle;
+  users: number;
+  lastUse: number;
+}
+
+/**
+ * Serving the blocks peers request (bep.md §1.10, 1.19.2's model.Request): the folder must be
+ * shared with the device and running, the name clean (anything else closes the connection, as
+ * 1.19.2's protocol layer does), not internal, temporary or ignored; the file is opened without
+ * following a symlink and what was opened is checked to be the file under the folder (no
+ * directory on the way may be a link); the block is read at its offset and its SHA-256 checked
+ * against the requested hash before it goes out. A block that no longer matches what our index
+ * says is answered "no such file" and the file is rescanned.
+ *
+ * Bounded: each device may have its maxRequestKiB (32 MiB) of requests in flight, everyone
+ * together maxConcurrentIncomingRequestKiB (256 MiB). A peer at its bound is not read from until
+ * a response has gone out, so the socket pushes back and nothing grows. Reads go to libuv's
+ * threads and hashing to WebCrypto's, so the event loop only moves bytes.
+ */
+export class BlockServer {
+  private readonly global: ByteBudget;
+  private readonly perDevice = new Map<string, ByteBudget>();
+  private readonly handles = new Map<string, Handle>();
+  private sweeper?: NodeJS.Timeout;
+  /** Requests answered, by code, and bytes sent (tests and /metrics read them). */
+  readonly served = { ok: 0, generic: 0, noSuchFile: 0, invalid: 0, bytes: 0 };
+
+  constructor(private readonly d: BlockServerDeps) {
+    const opts = () => d.config().options as Record<string, unknown>;
+    this.global = new ByteBudget(() => kib(Number(opts().maxConcurrentIncomingRequestKiB ?? 0), GLOBAL_DEFAULT));
+  }
+
+  private budget(device: string): ByteBudget {
+    let b = this.perDevice.get(device);
+    if (!b) {
+      b = new ByteBudget(() => kib(this.d.config().devices.find((x) => x.deviceID === device)?.maxRequestKiB ?? 0, DEVICE_DEFAULT));
+      this.perDevice.set(device, b);
+    }
+    return b;
+  }
+
+  /**
+   * Takes a Request off the connection: resolves once it is admitted under the bounds (until then
+   * the connection reads nothing more); the answer goes out later, on its own. An unclean name is
+   * a ProtocolError, which closes the connection.
+   */
+  async request(link: PeerLink, q: Request): Promise<void> {
+    if (!cleanWireName(q.name)) throw new ProtocolError(`request for an invalid file name ${JSON.stringify(q.name.slice(0, 200))}`);
+    const size = q.size > 0 && q.size <= MAX_BLOCK ? q.size : 0;
+    const releaseDevice = await this.budget(link.device).take(size);
+    const releaseGlobal = await this.global.take(size);
+    const release = () => (releaseGlobal(), releaseDevice());
+    background(
+      this.answer(link, q)
+        .then(({ code, data }) => {
+          if (link.closed) return;
+          this.count(code, data.length);
+          return link.send({ type: MessageType.Response, msg: { id: q.id, data, code } });
+        })
+        .finally(release),
+      (m) => this.d.log.debug(m),
+      `answering request ${q.id} from ${link.device}`,
+    );
+  }
+
+  private count(code: ErrorCode, bytes: number): void {
+    if (code === ErrorCode.NoError) (this.served.ok++, (this.served.bytes += bytes));
+    else if (code === ErrorCode.Generic) this.served.generic++;
+    else if (code === ErrorCode.NoSuchFile) this.served.noSuchFile++;
+    else this.served.invalid++;
+  }
+
+  private async answer(link: PeerLink, q: Request): Promise<{ code: ErrorCode; data: Uint8Array }> {
+    const fail = (code: ErrorCode, why: string, level: 'debug' | 'info' = 'debug') => {
+      this.d.log[level](`request from ${link.device} for ${JSON.stringify(q.folder)}/${JSON.stringify(q.name)} at ${q.offset}+${q.size}: ${why}`);
+      return { code, data: EMPTY };
+    };
+    if (q.size < 0 || q.offset < 0) return fail(ErrorCode.InvalidFile, 'negative or out-of-range offset or size', 'info');
+    if (q.size > MAX_BLOCK) return fail(ErrorCode.InvalidFile, `size above the largest block (${MAX_BLOCK})`, 'info');
+    const cfg = this.d.config().folders.find((f) => f.id === q.folder);
+    if (!cfg) return fail(ErrorCode.Generic, 'no such folder', 'info');
+    if (!cfg.devices.some((x) => x.deviceID === link.device)) return fail(ErrorCode.Generic, 'the folder is not shared with the device', 'info');
+    const folder = cfg.paused ? undefined : this.d.folder(q.folder);
+    if (!folder) return fail(ErrorCode.Generic, 'the folder is not running');
+    const name = q.name.normalize('NFC');
+    if (isInternal(name)) return fail(ErrorCode.InvalidFile, 'internal file', 'info');
+    if (isTemporary(path.posix.basename(name))) return fail(ErrorCode.InvalidFile, 'temporary file', 'info');
+    const ignored = folder.ignored(name);
+    if (ignored === undefined) return fail(ErrorCode.Generic, 'the folder ignores cannot be read');
+    if (ignored) return fail(ErrorCode.InvalidFile, 'ignored file', 'info');
+
+    const data = Buffer.allocUnsafeSlow(q.size);
+    const candidates = q.fromTemporary && !cfg.disableTempIndexes ? [tempName(name), name] : [name];
+    for (const candidate of candidates) {
+      const last = candidate === name;
+      // A file kept open from an earlier request may have been replaced since: a mismatch there is tried once more, freshly opened.
+      for (let attempt = 0; attempt < 2; attempt++) {
+        let h: Handle;
+        let fresh: boolean;
+        try {
+          ({ h, fresh } = await this.open(folder.root, q.folder, candidate));
+        } catch (err) {
+          if (!last) break;
+          const code = (err as NodeJS.ErrnoException).code;
+          return fail(ErrorCode.NoSuchFile, messageOf(err), code === 'ENOENT' || code === 'ENOTDIR' ? 'debug' : 'info');
+        }
+        let n: number;
+        try {
+          n = await readFull(h.fh, data, q.offset);
+        } catch (err) {
+          this.closeHandle(q.folder, candidate);
+          if (!last) break;
+          return fail(ErrorCode.Generic, `reading: ${messageOf(err)}`, 'info');
+        } finally {
+          h.users--;
+          h.lastUse = Date.now();
+        }
+        const got = data.subarray(0, n);
+        if (q.hash.length === 0 || (await sha256Equals(got, q.hash))) return { code: ErrorCode.NoError, data: got };
+        this.closeHandle(q.folder, candidate);
+        if (!fresh) continue;
+        if (!last) break;
+        // The disk has something else than what was asked: when our index still claims that block, it is stale.
+        const indexed = folder.indexedBlock(name, q.offset);
+        if (indexed && Buffer.from(indexed).equals(q.hash)) {
+          this.d.log.info(`folder ${q.folder}: ${name} changed on disk since it was scanned (a block served to ${link.device} did not match); rescanning it`);
+          background(folder.rescan(name), (m) => this.d.log.info(m), `rescanning ${q.folder}/${name}`);
+        }
+        return fail(ErrorCode.NoSuchFile, 'the data does not match the requested hash');
+      }
+    }
+    return fail(ErrorCode.NoSuchFile, 'the data does not match the requested hash');
+  }
+
+  /**
+   * The file `name` under `root`, open for reading: a regular file, opened without following a
+   * final symlink, and, by what the kernel says was opened, the file at root/name itself (a
+   * linked directory on the way leads elsewhere and is refused).
+   */
+  private async open(root: string, folder: string, name: string): Promise<{ h: Handle; fresh: boolean }> {
+    const key = `${folder}\0${name}`;
+    const cached = this.handles.get(key);
+    if (cached) {
+      cached.users++;
+      return { h: cached, fresh: false };
+    }
+    const want = path.join(await fs.realpath(root), ...name.split('/'));
+    const fh = await fs.open(path.join(root, ...name.split('/')), fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
+      const opened = await fs.readlink(`/proc/self/fd/${fh.fd}`).catch(() => undefined);
+      // Without /proc, each directory on the way is looked at instead (a race a rename could win).
+      const real = opened ?? (await fs.realpath(path.join(root, ...name.split('/').slice(0, -1))).then((dir) => path.join(dir, path.basename(want))));
+      if (real !== want) throw Object.assign(new Error('the path goes through a symbolic link'), { code: 'ELINK' });
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+    // Another request may have opened it meanwhile: keep one.
+    const raced = this.handles.get(key);
+    if (raced) {
+      await fh.close();
+      raced.users++;
+      return { h: raced, fresh: true };
+    }
+    const h: Handle = { fh, users: 1, lastUse: Date.now() };
+    this.handles.set(key, h);
+    if (this.handles.size > MAX_HANDLES) this.sweep(true);
+    this.sweeper ??= setInterval(() => this.sweep(false), HANDLE_IDLE_MS).unref();
+    return { h, fresh: true };
+  }
+
+  private closeHandle(folder: string, name: string): void {
+    const key = `${folder}\0${name}`;
+    const h = this.handles.get(key);
+    if (!h) return;
+    this.handles.delete(key);
+    background(closeWhenDone(h), (m) => this.d.log.debug(m), 'closing a served file');
+  }
+
+  /** Closes files idle for a while (or, when too many are open, the least recently used). */
+  private sweep(overfull: boolean): void {
+    const now = Date.now();
+    const byAge = [...this.handles].sort((a, b) => a[1].lastUse - b[1].lastUse);
+    for (const [key, h] of byAge) {
+      const idle = h.users === 0 && now - h.lastUse >= HANDLE_IDLE_MS;
+      if (!idle && !(overfull && this.handles.size > MAX_HANDLES && h.users === 0)) continue;
+      this.handles.delete(key);
+      background(h.fh.close(), (m) => this.d.log.debug(m), 'closing a served file');
+    }
+    if (this.handles.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  /** Files of a folder that changed on disk: their handles go, so the next read sees the new file. */
+  forget(folder: string, names?: Iterable<string>): void {
+    if (!names) {
+      for (const key of [...this.handles.keys()]) if (key.startsWith(`${folder}\0`)) this.closeHandle(folder, key.slice(folder.length + 1));
+      return;
+    }
+    for (const n of names) this.closeHandle(folder, n);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    const all = [...this.handles.values()];
+    this.handles.clear();
+    await Promise.all(all.map((h) => h.fh.close().catch(() => undefined)));
+  }
+
+  /** Bytes of requests being answered now (all devices). */
+  get inFlight(): number {
+    return this.global.inUse;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+const kib = (v: number, dflt: number) => (v > 0 ? v * 1024 : v < 0 ? Number.MAX_SAFE_INTEGER : dflt);
+
+async function closeWhenDone(h: Handle): Promise<void> {
+  while (h.users > 0) await new Promise((r) => setTimeout(r, 50));
+  await h.fh.close();
+}
+
+/** Reads until `buf` is full or the file ends; returns the bytes read. */
+async function readFull(fh: fs.FileHandle, buf: Buffer, offset: number): Promise<number> {
+  let n = 0;
+  while (n < buf.length) {
+    const { bytesRead } = await fh.read(buf, n, buf.length - n, offset + n);
+    if (bytesRead === 0) break;
+    n += bytesRead;
+  }
+  return n;
+}
+
+async function sha256Equals(data: Uint8Array, want: Uint8Array): Promise<boolean> {
+  if (want.length !== 32) return false;
+  const got = new Uint8Array(await webcrypto.subtle.digest('SHA-256', data));
+  return Buffer.from(got.buffer).equals(want);
+}
