@@ -76,6 +76,8 @@ export class BepConnection {
   ) {
     this.timers = { ...TIMERS, ...o.timers };
     this.reader = new FrameReader(o.maxMessage);
+    // Requests and their answers are small and waited on: no Nagle delay (Go's default too).
+    (socket as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.once('end', () => this.end('connection closed by the remote device (EOF)', true));
     socket.once('close', () => this.end('connection closed', true));
@@ -134,14 +136,26 @@ export class BepConnection {
       if (this.ended && !force) throw new Error('connection closed');
       await this.o.writeThrottle?.take(bytes);
       await new Promise<void>((resolve, reject) => {
+        // Header and body leave together (one TLS record, one segment when they fit).
+        this.socket.cork();
         this.socket.write(parts[0]);
         const ok = this.socket.write(parts[1], (err) => (err ? reject(err) : undefined));
+        this.socket.uncork();
         this.outBytes += bytes;
         this.outMessages++;
         this.lastWriteMs = Date.now();
-        // Paced by the socket: the next frame waits until this one is mostly out.
-        if (ok) resolve();
-        else this.socket.once('drain', () => resolve());
+        // Paced by the socket: the next frame waits until this one is mostly out, or the socket is gone.
+        if (ok) return resolve();
+        const done = (err?: Error) => {
+          this.socket.off('drain', drained);
+          this.socket.off('close', gone);
+          if (err) reject(err);
+          else resolve();
+        };
+        const drained = () => done();
+        const gone = () => done(new Error('connection closed'));
+        this.socket.once('drain', drained);
+        this.socket.once('close', gone);
       });
     });
     this.writing = run.catch(() => undefined);

@@ -48,6 +48,7 @@ export async function startServer(opts: Partial<AppOptions> & { configXml?: stri
     if (init.key !== false && !headers.has('X-API-Key') && !headers.has('Authorization')) headers.set('X-API-Key', init.key ?? app.apiKey);
     return fetch(base + p, { ...init, headers, redirect: 'manual' });
   };
+  let stopping: Promise<void> | undefined;
   return {
     app,
     base,
@@ -62,9 +63,12 @@ export async function startServer(opts: Partial<AppOptions> & { configXml?: stri
       if (!res.ok) throw new Error(`GET ${p}: ${res.status} ${await res.text()}`);
       return (await res.json()) as never;
     },
-    async stop() {
-      await app.stop();
-      await cleanup();
+    stop() {
+      // Once: a test may stop it itself and again in its t.after.
+      return (stopping ??= (async () => {
+        await app.stop();
+        await cleanup();
+      })());
     },
   };
 }
