@@ -157,10 +157,21 @@ async function loadChanges() {
   const revert = $('#revert');
   const override = $('#override');
   revert.hidden = f.type !== 'receiveonly';
-  override.hidden = f.type !== 'sendonly';
+  override.hidden = true;
   list.replaceChildren();
-  if (f.type !== 'receiveonly') {
-    $('#changes-summary').textContent = f.type === 'sendonly' ? 'Override makes the other devices take this folder as it is here.' : 'Only receive-only folders track local changes.';
+  if (f.type === 'sendonly') {
+    // As Syncthing's GUI: Override is offered only when the other devices have changes this folder does not take.
+    const [page, st] = await Promise.all([get(`db/need?folder=${q(f.id)}&perpage=500`), get(`db/status?folder=${q(f.id)}`)]);
+    const items = [...page.progress, ...page.queued, ...page.rest];
+    const n = Math.max(st.needTotalItems, items.length);
+    override.hidden = n === 0;
+    override.disabled = false;
+    $('#changes-summary').textContent = n
+      ? `${n} item${n === 1 ? '' : 's'} changed on other devices. Override makes them take this folder as it is here:`
+      : 'Nothing to override: the other devices have this folder as it is here.';
+    list.append(...items.map((x) => h('li', {}, `${x.deleted ? 'deleted there' : 'changed there'}: ${x.name}`)));
+  } else if (f.type !== 'receiveonly') {
+    $('#changes-summary').textContent = 'Only receive-only folders track local changes.';
   } else {
     const page = await get(`db/localchanged?folder=${q(f.id)}&perpage=500`);
     $('#changes-summary').textContent = page.files.length ? `${page.files.length} local change${page.files.length === 1 ? '' : 's'}:` : 'No local changes.';
@@ -174,7 +185,10 @@ async function loadChanges() {
     await api('POST', `db/revert?folder=${q(f.id)}`);
   };
   override.onclick = async () => {
+    if (!confirm('Override: the other devices take this folder as it is here; their changes to it are replaced or deleted. Continue?')) return;
+    override.disabled = true;
     await api('POST', `db/override?folder=${q(f.id)}`);
+    await loadChanges();
   };
 }
 

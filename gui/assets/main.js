@@ -111,6 +111,8 @@ function wireEvents() {
     state.status[d.folder] = d.summary;
     queueRender();
   });
+  // What other devices changed shows in an open Local changes list (a send-only folder's Override).
+  events.on('RemoteIndexUpdated', (d) => folderChanged(d.folder));
   events.on('FolderScanProgress', (d) => {
     state.progress[d.folder] = d.total > 0 ? Math.floor((100 * d.current) / d.total) : 0;
     queueRender();

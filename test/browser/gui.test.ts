@@ -8,6 +8,7 @@ import { projectRoot, startServer, type TestServer } from '../support/test-serve
 import { tempDir } from '../support/temp-dir.js';
 import { addFolder, write } from '../support/folder-helpers.js';
 import { freePort, prepareReferenceHome, referenceUnavailable, startReference } from '../support/syncthing-ref.js';
+import { until } from '../peers/peer-kit.js';
 
 /**
  * The bundled GUI in a real browser (Debian's chromium, headless): sign-in, folders, live updates
@@ -283,22 +284,35 @@ test('a real Syncthing peer: connected with its address and client; the folder i
     await banner.waitFor({ timeout: 20_000 });
     assert.match((await banner.textContent()) ?? '', /wants to share folder "Holiday photos" \(holiday\)/);
     await shot(page, '11-peer-connected-pending-folder');
-    await s.req('/rest/config/folders', { method: 'POST', body: JSON.stringify({ id: 'holiday', label: 'Holiday', path: path.join(dir, 'offered-here'), fsWatcherEnabled: false }) });
+    await s.req('/rest/config/folders', { method: 'POST', body: JSON.stringify({ id: 'holiday', label: 'Holiday', path: path.join(dir, 'offered-here'), fsWatcherEnabled: false, type: 'sendonly' }) });
     await banner.getByRole('button', { name: 'Share it' }).click();
     await banner.waitFor({ state: 'detached', timeout: 20_000 });
     const f = (await s.json('/rest/config/folders/holiday')) as { devices: { deviceID: string }[] };
     assert.ok(f.devices.some((d) => d.deviceID === refId), 'shared with the peer');
-    // Indexes exchanged: the folder shows the global counts and what we lack; the device card
-    // shows how far the peer is from our file (Synchro cannot serve it yet, so it stays behind).
+    // Indexes exchanged: the folder (send-only here) shows the global counts and what it does not
+    // take; Syncthing pulls our file, and the device card follows it to up to date.
     const need = card(page, 'holiday').locator('[data-role="need"]');
     await need.waitFor({ timeout: 20_000 });
     assert.match((await need.textContent()) ?? '', /^3 items, /);
     await card(page, 'holiday').locator('[data-role="state"]').filter({ hasText: 'Out of sync' }).waitFor({ timeout: 20_000 });
     await card(page, 'holiday').locator('[data-role="global"]').filter({ hasText: /^4 files, 0 directories/ }).waitFor({ timeout: 20_000 });
     const progress = page.locator(`[data-device="${refId}"] .device-folders [data-folder="holiday"]`);
-    await progress.filter({ hasText: 'out of sync' }).waitFor({ timeout: 20_000 });
-    assert.match((await progress.textContent()) ?? '', /^Holiday: \d+% — 1 items, 10 B out of sync$/);
+    await progress.filter({ hasText: 'Holiday: up to date' }).waitFor({ timeout: 30_000 });
+    assert.equal(await fs.readFile(path.join(dir, 'gui-ref-photos', 'ours.txt'), 'utf8'), 'made here\n', 'Syncthing pulled our file');
     await shot(page, '12-peer-completion-and-need');
+    // Override is offered because Syncthing has what this send-only folder does not take; after it, not.
+    await card(page, 'holiday').getByRole('button', { name: 'Browse' }).click();
+    const dialog = page.locator('#details-dialog');
+    await dialog.getByRole('tab', { name: 'Local changes' }).click();
+    await dialog.getByText('changed there: b.jpg').waitFor();
+    assert.match((await dialog.locator('#changes-summary').textContent()) ?? '', /^3 items changed on other devices/);
+    await shot(page, '13-send-only-override');
+    await dialog.getByRole('button', { name: 'Override changes' }).click();
+    await dialog.getByText('Nothing to override').waitFor({ timeout: 30_000 });
+    assert.equal(await dialog.locator('#override').evaluate((e) => (e as HTMLButtonElement).hidden), true, 'nothing left to override');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await until('Syncthing to drop what Synchro does not have', async () => (await fs.readdir(path.join(dir, 'gui-ref-photos'))).filter((n) => n.endsWith('.jpg')).length === 0, 30_000);
+    await card(page, 'holiday').locator('[data-role="state"]').filter({ hasText: 'Up to date' }).waitFor({ timeout: 20_000 });
     assert.deepEqual(ref.connectionProblems([/closed: closed by remote: the device is shutting down/]), []);
   } finally {
     await page.context().close();

@@ -175,3 +175,55 @@ test('a 1 GiB file from Synchro reaches Syncthing whole; renamed on Synchro, it 
   assert.deepEqual(await pullErrors(p.ref, 'big'), []);
   await waitForEvent(p.s, 'FolderCompletion', (e) => e.data.folder === 'big' && e.data.device === p.refId && e.data.completion === 100 && e.data.needItems === 0, 60_000);
 });
+
+test("send-only: Syncthing's changes are only needed here until Override, which makes Syncthing take Synchro's folder as it is", opts, async (t) => {
+  const p = await pair(t, { synchroDials: true });
+  const ours = path.join(p.dir, 'sy', 'o');
+  await fs.mkdir(ours, { recursive: true });
+  await fs.writeFile(path.join(ours, 'a.txt'), 'ours\n');
+  await fs.writeFile(path.join(ours, 'b.txt'), 'ours too\n');
+  await addFolder(p.s, 'o', ours, { type: 'sendonly', devices: [{ deviceID: p.refId }] });
+  await scan(p.s, 'o');
+  const theirs = path.join(p.dir, 'ref-o');
+  await fs.mkdir(theirs, { recursive: true });
+  await refFolder(p, 'o', theirs);
+  await refInSync(p.ref, 'o', (st) => st.localFiles === 2);
+  const st0 = await p.s.json('/rest/db/status?folder=o');
+  assert.equal(st0.needTotalItems, 0, 'nothing to override while both agree');
+
+  // Syncthing changes one file and adds one: Synchro (send-only) takes neither, it needs them.
+  await fs.writeFile(path.join(theirs, 'a.txt'), 'theirs, longer\n');
+  await fs.writeFile(path.join(theirs, 'c.txt'), 'new over there\n');
+  const r = await p.ref.req('/rest/db/scan?folder=o', { method: 'POST' });
+  assert.equal(r.status, 200);
+  const st = await until('Synchro to need what Syncthing changed', async () => {
+    const x = await p.s.json('/rest/db/status?folder=o');
+    return x.needTotalItems === 2 && x.state === 'idle' ? x : undefined;
+  }, 60_000);
+  assert.equal(st.needFiles, 2);
+  const need = await p.s.json('/rest/db/need?folder=o');
+  assert.deepEqual([...need.progress, ...need.queued, ...need.rest].map((f: any) => f.name).sort(), ['a.txt', 'c.txt']);
+  assert.equal(await fs.readFile(path.join(ours, 'a.txt'), 'utf8'), 'ours\n', 'a send-only folder changes nothing by itself');
+  assert.ok(!(await fs.stat(path.join(ours, 'c.txt')).catch(() => undefined)));
+
+  // Override: our a.txt wins, c.txt (which we do not have) is deleted over there.
+  const o = await p.s.req('/rest/db/override?folder=o', { method: 'POST' });
+  assert.equal(o.status, 200);
+  await until("Syncthing to take Synchro's a.txt and drop c.txt", async () => {
+    const a = await fs.readFile(path.join(theirs, 'a.txt'), 'utf8').catch(() => '');
+    return a === 'ours\n' && !(await fs.stat(path.join(theirs, 'c.txt')).catch(() => undefined));
+  }, 60_000);
+  await refInSync(p.ref, 'o', (x) => x.localFiles === 2);
+  const after = await until('Synchro to need nothing', async () => {
+    const x = await p.s.json('/rest/db/status?folder=o');
+    return x.needTotalItems === 0 ? x : undefined;
+  });
+  assert.equal(after.globalFiles, 2);
+  const mine = (await p.s.json('/rest/db/file?folder=o&file=a.txt')).local;
+  const ref = (await p.ref.json<any>('/rest/db/file?folder=o&file=a.txt')).local;
+  assert.deepEqual(ref.version, mine.version, 'the overriding version is what Syncthing holds');
+  const conflicts = (await fs.readdir(theirs)).filter((n) => n.includes('sync-conflict'));
+  assert.deepEqual(conflicts, [], 'an override is no conflict: our version has seen theirs');
+  await waitForEvent(p.s, 'FolderCompletion', (e) => e.data.folder === 'o' && e.data.device === p.refId && e.data.completion === 100 && e.data.needItems === 0, 60_000);
+  assert.deepEqual(await pullErrors(p.ref, 'o'), []);
+});
