@@ -309,7 +309,7 @@ test('a real Syncthing peer: connected with its address and client; the folder i
     await shot(page, '13-send-only-override');
     await dialog.getByRole('button', { name: 'Override changes' }).click();
     await dialog.getByText('Nothing to override').waitFor({ timeout: 30_000 });
-    assert.equal(await dialog.locator('#override').evaluate((e) => (e as HTMLButtonElement).hidden), true, 'nothing left to override');
+    assert.equal(await dialog.locator('#override').evaluate((e) => (e as { hidden: boolean }).hidden), true, 'nothing left to override');
     await dialog.getByRole('button', { name: 'Close' }).click();
     await until('Syncthing to drop what Synchro does not have', async () => (await fs.readdir(path.join(dir, 'gui-ref-photos'))).filter((n) => n.endsWith('.jpg')).length === 0, 30_000);
     await card(page, 'holiday').locator('[data-role="state"]').filter({ hasText: 'Up to date' }).waitFor({ timeout: 20_000 });
