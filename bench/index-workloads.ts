@@ -9,14 +9,14 @@ import { listenOnLoopback } from './peers-workloads.js';
  * For Synchro, the event-loop delay p99 over that span, from its cumulative histogram.
  */
 
-const api = async (s: Server, p: string, method = 'GET', body?: unknown) => {
+export const api = async (s: Server, p: string, method = 'GET', body?: unknown) => {
   const r = await fetch(`${s.base}${p}`, { method, headers: { 'X-API-Key': s.key, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await r.text();
   if (!r.ok) throw new Error(`${s.name} ${method} ${p}: ${r.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
 };
 
-const myId = async (s: Server): Promise<string> => (await api(s, '/rest/system/status')).myID;
+export const myId = async (s: Server): Promise<string> => (await api(s, '/rest/system/status')).myID;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -45,7 +45,7 @@ export async function forget(s: Server, other: Server): Promise<void> {
   await api(s, `/rest/config/devices/${await myId(other)}`, 'DELETE');
 }
 
-async function putFolder(s: Server, f: Record<string, unknown>): Promise<void> {
+export async function putFolder(s: Server, f: Record<string, unknown>): Promise<void> {
   const existing = ((await api(s, '/rest/config/folders')) as { id: string }[]).find((x) => x.id === f.id);
   if (existing) await api(s, `/rest/config/folders/${f.id}`, 'PUT', { ...existing, ...f });
   else await api(s, '/rest/config/folders', 'POST', f);

@@ -39,7 +39,8 @@ export async function listenOnLoopback(s: Server): Promise<string> {
     if (a.endsWith(`:${port}`)) return a;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return `tcp://127.0.0.1:${port}`;
+  // A listen address given on the command line (SYNCHRO_LISTEN_ADDRESS, as npm run bench sets) wins over the config.
+  return listenAddress(s);
 }
 
 async function connected(s: Server, device: string): Promise<boolean> {

@@ -9,6 +9,7 @@ import { pollFanout, streamFanout } from './events-workloads.js';
 import { throughput } from './throughput.js';
 import { connectTime, idleConnectionCost, listenOnLoopback } from './peers-workloads.js';
 import { forget, receiveIndex, sendIndex } from './index-workloads.js';
+import { transfer } from './transfer-workloads.js';
 import { peerIdentities } from '../test/support/peer-identities.js';
 import { copyVersionsWork, makeRevertTree, makeVersionsTree, versionsWorkload } from './versions-workloads.js';
 import { addAndWait, burst, enableWatch, latencyMs, makeBigFiles, makeTree, median, now, rescan, sleep, status, watchLatency } from './workloads.js';
@@ -75,6 +76,15 @@ if ([...TREE_WORKLOADS, 'ignores', 'index'].some(want)) {
 if (want('hash')) {
   console.error(`bench: preparing ${BIG.count} × ${BIG.mib} MiB in ${lab}`);
   makeBigFiles(big, BIG.count, BIG.mib);
+}
+
+const XFER = quick ? { mib: 128, small: 2_000 } : { mib: 1024, small: 10_000 };
+const xferBig = path.join(lab, `xfer-big-${XFER.mib}`);
+const xferSmall = path.join(lab, `xfer-small-${XFER.small}`);
+if (want('transfer') && withRef) {
+  console.error(`bench: preparing a ${XFER.mib} MiB file and ${XFER.small} small files in ${lab}`);
+  makeBigFiles(xferBig, 1, XFER.mib);
+  makeTree(xferSmall, XFER.small);
 }
 
 async function treeWorkloads(start: (home: string) => Promise<Server>, who: Server['name'], round: number): Promise<void> {
@@ -299,6 +309,30 @@ async function indexWorkload(start: (home: string) => Promise<Server>, who: Serv
   });
 }
 
+/**
+ * Transfers: the subject sends a big file, then many small ones, each to a fresh Syncthing. Every
+ * Syncthing here runs at normal priority, as Synchro does (its default is nice 11), so the ratio
+ * is Synchro→Syncthing against Syncthing→Syncthing on equal terms.
+ */
+async function transferWorkload(who: Server['name'], round: number): Promise<void> {
+  if (!withRef) return;
+  const start = (h: string) => (who === 'synchro' ? startSynchro(h) : startSyncthing(h, { lowPriority: false }));
+  const receiver = (h: string) => startSyncthing(h, { lowPriority: false });
+  await withServer(start, 'xsend', who, round, async (s) => {
+    await withServer(receiver, `xrecv-big-${who}`, 'syncthing', round, async (peer) => {
+      const r = await transfer(s, peer, 'xbig', xferBig, 1, XFER.mib << 20, path.join(lab, `xbig-${who}-${round}`));
+      record(`send a ${XFER.mib} MiB file to a Syncthing`, 's', who, r.seconds, '≤ 1.25×');
+      record(`sender RSS above idle while sending it`, 'MiB', who, r.rssGrowthMiB, '≤ 64 MiB');
+    });
+    fs.rmSync(path.join(lab, `xbig-${who}-${round}`), { recursive: true, force: true });
+    await withServer(receiver, `xrecv-small-${who}`, 'syncthing', round, async (peer) => {
+      const r = await transfer(s, peer, 'xsmall', xferSmall, XFER.small, 0, path.join(lab, `xsmall-${who}-${round}`));
+      record(`send ${XFER.small} small files to a Syncthing`, 's', who, r.seconds, '≤ 1.5×');
+    });
+    fs.rmSync(path.join(lab, `xsmall-${who}-${round}`), { recursive: true, force: true });
+  });
+}
+
 const servers: [Server['name'], (home: string) => Promise<Server>][] = [['synchro', (h) => startSynchro(h)]];
 if (withRef) servers.push(['syncthing', (h) => startSyncthing(h)]);
 
@@ -315,6 +349,7 @@ for (let round = 0; round < rounds; round++) {
     if (values.only === 'ignores') await ignoreWorkload(start, who, round);
     if (want('peers')) await peersWorkload(start, who, round);
     if (want('index')) await indexWorkload(start, who, round);
+    if (want('transfer')) await transferWorkload(who, round);
   }
 }
 await indexSource?.stop();

@@ -48,8 +48,9 @@ export async function startSynchro(home: string, key = 'bench-key'): Promise<Ser
   };
 }
 
-export async function startSyncthing(home: string): Promise<Server> {
-  const ref: Reference = await startReference(home, 'bench-ref-key');
+/** `lowPriority: false` runs it at normal priority, as Synchro runs (its default is nice 11). */
+export async function startSyncthing(home: string, o: { lowPriority?: boolean } = {}): Promise<Server> {
+  const ref: Reference = await startReference(home, { apiKey: 'bench-ref-key', ...(o.lowPriority === false ? { lowPriority: false } : {}) });
   // syncthing serve runs a monitor process and the real server as its child.
   const findServer = () => {
     const r = spawnSync('pgrep', ['-f', `syncthing serve --home=${home}`], { encoding: 'utf8' });

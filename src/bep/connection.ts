@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
-import { frame, FrameReader, type Frame } from './frame.js';
-import { decodeMessage, encodeMessage, MessageType, type ClusterConfig, type Message } from './messages.js';
+import { frame, frameHead, FrameReader, type Frame } from './frame.js';
+import { Compression, decodeMessage, encodeMessage, encodeResponseParts, MessageType, type ClusterConfig, type Message } from './messages.js';
 import { ProtocolError } from './pb.js';
 
 /**
@@ -130,16 +130,24 @@ export class BepConnection {
   private write(m: Message, force = false): Promise<void> {
     if (this.ended) return Promise.reject(new Error('connection closed'));
     const compress = this.o.compression === 'always' || (this.o.compression === 'metadata' && m.type !== MessageType.Response);
-    const parts = frame(m.type, encodeMessage(m), compress);
-    const bytes = parts[0].length + parts[1].length;
+    let parts: Uint8Array[];
+    if (m.type === MessageType.Response && !compress) {
+      // A block goes out as it was read: the message is written around it, not copied with it.
+      const body = encodeResponseParts(m.msg);
+      parts = [frameHead(m.type, Compression.None, body.reduce((n, b) => n + b.length, 0)), ...body];
+    } else parts = frame(m.type, encodeMessage(m), compress);
+    const bytes = parts.reduce((n, b) => n + b.length, 0);
     const run = this.writing.then(async () => {
       if (this.ended && !force) throw new Error('connection closed');
       await this.o.writeThrottle?.take(bytes);
       await new Promise<void>((resolve, reject) => {
         // Header and body leave together (one TLS record, one segment when they fit).
         this.socket.cork();
-        this.socket.write(parts[0]);
-        const ok = this.socket.write(parts[1], (err) => (err ? reject(err) : undefined));
+        let ok = true;
+        const out = parts.filter((part) => part.length > 0);
+        out.forEach((part, i) => {
+          ok = this.socket.write(part, i === out.length - 1 ? (err) => (err ? reject(err) : undefined) : undefined);
+        });
         this.socket.uncork();
         this.outBytes += bytes;
         this.outMessages++;

@@ -180,10 +180,15 @@ export function frame(type: number, body: Uint8Array, compress: boolean): [head:
       payload = c;
     }
   }
+  return [frameHead(type, compression, payload.length), payload];
+}
+
+/** What goes before a message of `length` bytes: the header's length, the header, the message's length. */
+export function frameHead(type: number, compression: Compression, length: number): Uint8Array {
   const header = encodeHeader({ type, compression });
   const head = new Uint8Array(2 + header.length + 4);
   head.set(PbWriter.be16(header.length), 0);
   head.set(header, 2);
-  head.set(PbWriter.be32(payload.length), 2 + header.length);
-  return [head, payload];
+  head.set(PbWriter.be32(length), 2 + header.length);
+  return head;
 }

@@ -298,6 +298,16 @@ export function encodeRequest(r: Request): Uint8Array {
   return w.finish();
 }
 
+/** A Response as the bytes before its data, its data (not copied) and the bytes after: the same message as encodeResponse. */
+export function encodeResponseParts(r: Response): Uint8Array[] {
+  const head = new PbWriter(24);
+  head.int32(1, r.id);
+  head.bytesHeader(2, r.data.length);
+  const tail = new PbWriter(8);
+  tail.uint(3, r.code);
+  return [head.finish(), r.data, tail.finish()];
+}
+
 export function encodeResponse(r: Response): Uint8Array {
   const w = new PbWriter(r.data.length + 16);
   w.int32(1, r.id);

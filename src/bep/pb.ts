@@ -252,6 +252,13 @@ export class PbWriter {
     this.pos += v.length;
   }
 
+  /** The tag and length of a bytes field whose `length` bytes the caller sends right after (no copy). */
+  bytesHeader(field: number, length: number): void {
+    if (length === 0) return;
+    this.tag(field, Wire.Bytes);
+    this.rawVarint(length);
+  }
+
   /** A string field; an empty one is left out unless `always` (an element of a repeated field). */
   string(field: number, v: string, always = false): void {
     if (v === '' && !always) return;

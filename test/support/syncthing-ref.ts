@@ -98,6 +98,8 @@ export interface ReferenceOptions {
    * 1.19.2 only reads with --allow-newer-config.
    */
   allowNewerConfig?: boolean;
+  /** false: run at normal priority (Syncthing's default is nice 11), for comparisons of speed. */
+  lowPriority?: boolean;
 }
 
 /** `syncthing generate` into `home` (no default folder); returns the device ID it printed. */
@@ -153,6 +155,7 @@ async function makeLoopbackOnly(home: string, guiPort: number, syncPort: number,
     crashReportingEnabled: false,
     announceLANAddresses: false,
   });
+  if (opts.lowPriority === false) o.setLowPriority = false;
   doc.cfg.gui.address = `127.0.0.1:${guiPort}`;
   doc.cfg.gui.apiKey = apiKey;
   await fs.writeFile(file, serializeConfigXml(doc));

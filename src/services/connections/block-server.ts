@@ -10,6 +10,7 @@ import { messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { isInternal, isTemporary, tempName } from '../../scanner/names.js';
 import type { PeerLink } from './index-exchange.js';
+import { Semaphore } from '../semaphore.js';
 import { cleanWireName } from './wire-files.js';
 
 /** What serving needs of a running folder. */
@@ -38,6 +39,8 @@ const MAX_BLOCK = 16 << 20;
 /** Open files are kept this long after their last read (a pull asks for a file's blocks in a burst). */
 const HANDLE_IDLE_MS = 2000;
 const MAX_HANDLES = 64;
+/** Blocks read and hashed at once, for all peers. */
+const DISK_STAGE = 4;
 
 /** Bytes held, waiters served in order, each take at most the limit (a take of more waits for all of it). */
 export class ByteBudget {
@@ -98,6 +101,7 @@ export class BlockServer {
   private readonly global: ByteBudget;
   private readonly perDevice = new Map<string, ByteBudget>();
   private readonly handles = new Map<string, Handle>();
+  private readonly diskStage = new Semaphore(DISK_STAGE);
   private sweeper?: NodeJS.Timeout;
   /** Requests answered, by code, and bytes sent (tests and /metrics read them). */
   readonly served = { ok: 0, generic: 0, noSuchFile: 0, invalid: 0, bytes: 0 };
@@ -166,8 +170,19 @@ export class BlockServer {
     if (ignored === undefined) return fail(ErrorCode.Generic, 'the folder ignores cannot be read');
     if (ignored) return fail(ErrorCode.InvalidFile, 'ignored file', 'info');
 
+    // Reading and hashing, a few at a time (libuv's four threads do both): a block's buffer exists
+    // from its read until it is sent, and its hash copy only while it is hashed.
+    const release = await this.diskStage.acquire();
+    try {
+      return await this.readVerified(link, q, cfg.disableTempIndexes, folder, name, fail);
+    } finally {
+      release();
+    }
+  }
+
+  private async readVerified(link: PeerLink, q: Request, disableTempIndexes: boolean, folder: ServedFolder, name: string, fail: (code: ErrorCode, why: string, level?: 'debug' | 'info') => { code: ErrorCode; data: Uint8Array }): Promise<{ code: ErrorCode; data: Uint8Array }> {
     const data = Buffer.allocUnsafeSlow(q.size);
-    const candidates = q.fromTemporary && !cfg.disableTempIndexes ? [tempName(name), name] : [name];
+    const candidates = q.fromTemporary && !disableTempIndexes ? [tempName(name), name] : [name];
     for (const candidate of candidates) {
       const last = candidate === name;
       // A file kept open from an earlier request may have been replaced since: a mismatch there is tried once more, freshly opened.

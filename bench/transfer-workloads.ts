@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import type { Server } from './servers.js';
+import { api, myId, putFolder } from './index-workloads.js';
+import { listenOnLoopback } from './peers-workloads.js';
+
+/**
+ * File transfers, measured the same way whoever sends: the sender (Synchro or Syncthing) holds a
+ * scanned folder; a fresh Syncthing with an empty send-receive folder is given the sender's
+ * address, and the clock runs until that Syncthing is idle with every file and byte. The sender's
+ * RSS is sampled meanwhile, its peak reported above its level just before.
+ */
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface TransferTiming {
+  seconds: number;
+  /** Peak RSS of the sender during the transfer minus its RSS just before, MiB. */
+  rssGrowthMiB: number;
+  rssIdleMiB: number;
+}
+
+async function untilScanned(s: Server, folder: string, files: number): Promise<void> {
+  for (const t0 = performance.now(); ; await sleep(100)) {
+    const st = await api(s, `/rest/db/status?folder=${folder}`).catch(() => undefined);
+    if (st?.state === 'idle' && st.localFiles >= files) return;
+    if (performance.now() - t0 > 1_800_000) throw new Error(`${s.name}: ${folder} not scanned`);
+  }
+}
+
+/**
+ * `sender` shares `dir` (`files` files, `bytes` bytes) as folder `folder` with `receiver`, a fresh
+ * Syncthing whose copy goes to `emptyDir`; seconds from the receiver learning the sender's address
+ * until it holds everything.
+ */
+export async function transfer(sender: Server, receiver: Server, folder: string, dir: string, files: number, bytes: number, emptyDir: string, limitS = 1800): Promise<TransferTiming> {
+  fs.rmSync(emptyDir, { recursive: true, force: true });
+  fs.mkdirSync(emptyDir, { recursive: true });
+  const [is, ir] = [await myId(sender), await myId(receiver)];
+  const addr = await listenOnLoopback(sender);
+  await listenOnLoopback(receiver);
+  await api(sender, '/rest/config/devices', 'POST', { deviceID: ir, name: 'receiver', addresses: ['dynamic'] });
+  const f = (path: string, type: string) => ({ id: folder, label: folder, path, type, rescanIntervalS: 0, fsWatcherEnabled: false, devices: [{ deviceID: is }, { deviceID: ir }] });
+  await putFolder(sender, f(dir, 'sendonly'));
+  await untilScanned(sender, folder, files);
+  await api(receiver, '/rest/config/devices', 'POST', { deviceID: is, name: 'sender', addresses: ['dynamic'] });
+  await putFolder(receiver, f(emptyDir, 'sendreceive'));
+  await sleep(1000);
+  const rssIdleMiB = sender.rssMiB();
+  let peak = rssIdleMiB;
+  const t0 = performance.now();
+  await api(receiver, `/rest/config/devices/${is}`, 'PATCH', { addresses: [addr] });
+  for (let last = 0; ; await sleep(100)) {
+    if (performance.now() - last > 250) {
+      peak = Math.max(peak, sender.rssMiB());
+      last = performance.now();
+    }
+    const st = await api(receiver, `/rest/db/status?folder=${folder}`).catch(() => undefined);
+    if (st && st.state === 'idle' && st.localFiles >= files && st.localBytes >= bytes && st.needTotalItems === 0) break;
+    if ((performance.now() - t0) / 1000 > limitS) throw new Error(`${receiver.name}: ${folder} has ${st?.localFiles} of ${files} files after ${limitS} s`);
+  }
+  return { seconds: (performance.now() - t0) / 1000, rssGrowthMiB: Math.max(0, peak - rssIdleMiB), rssIdleMiB };
+}
