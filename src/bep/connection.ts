@@ -113,10 +113,17 @@ export class BepConnection {
     return this.ended;
   }
 
-  /** Sends a message after our ClusterConfig (another ClusterConfig included). */
-  send(m: Message): Promise<void> {
-    if (!this.started) return Promise.reject(new Error('the ClusterConfig must be sent first'));
-    return this.write(m);
+  /**
+   * Sends a message after our ClusterConfig (another ClusterConfig included). `flushed` is called
+   * once the socket no longer holds the message's bytes (written out, or the connection gone):
+   * only then may a buffer in it be reused.
+   */
+  send(m: Message, flushed?: () => void): Promise<void> {
+    if (!this.started) {
+      flushed?.();
+      return Promise.reject(new Error('the ClusterConfig must be sent first'));
+    }
+    return this.write(m, false, flushed);
   }
 
   /** Sends Close with `reason` (waiting up to the close timeout for it to go out), then ends the connection. */
@@ -127,8 +134,16 @@ export class BepConnection {
     await sent;
   }
 
-  private write(m: Message, force = false): Promise<void> {
-    if (this.ended) return Promise.reject(new Error('connection closed'));
+  private write(m: Message, force = false, flushed?: () => void): Promise<void> {
+    if (this.ended) {
+      flushed?.();
+      return Promise.reject(new Error('connection closed'));
+    }
+    let once = flushed;
+    const flushedNow = () => {
+      once?.();
+      once = undefined;
+    };
     const compress = this.o.compression === 'always' || (this.o.compression === 'metadata' && m.type !== MessageType.Response);
     let parts: Uint8Array[];
     if (m.type === MessageType.Response && !compress) {
@@ -139,6 +154,7 @@ export class BepConnection {
     const bytes = parts.reduce((n, b) => n + b.length, 0);
     const run = this.writing.then(async () => {
       if (this.ended && !force) throw new Error('connection closed');
+      if (this.socket.destroyed) throw new Error('connection closed');
       await this.o.writeThrottle?.take(bytes);
       await new Promise<void>((resolve, reject) => {
         // Header and body leave together (one TLS record, one segment when they fit).
@@ -146,7 +162,15 @@ export class BepConnection {
         let ok = true;
         const out = parts.filter((part) => part.length > 0);
         out.forEach((part, i) => {
-          ok = this.socket.write(part, i === out.length - 1 ? (err) => (err ? reject(err) : undefined) : undefined);
+          ok = this.socket.write(
+            part,
+            i === out.length - 1
+              ? (err) => {
+                  flushedNow();
+                  if (err) reject(err);
+                }
+              : undefined,
+          );
         });
         this.socket.uncork();
         this.outBytes += bytes;
@@ -166,7 +190,8 @@ export class BepConnection {
         this.socket.once('close', gone);
       });
     });
-    this.writing = run.catch(() => undefined);
+    // A write that never reached the socket has nothing in it either.
+    this.writing = run.catch(() => flushedNow());
     return run;
   }
 

@@ -102,6 +102,7 @@ export class BlockServer {
   private readonly perDevice = new Map<string, ByteBudget>();
   private readonly handles = new Map<string, Handle>();
   private readonly diskStage = new Semaphore(DISK_STAGE);
+  private readonly pool = new BufferPool(DEVICE_DEFAULT);
   private sweeper?: NodeJS.Timeout;
   /** Requests answered, by code, and bytes sent (tests and /metrics read them). */
   readonly served = { ok: 0, generic: 0, noSuchFile: 0, invalid: 0, bytes: 0 };
@@ -127,18 +128,29 @@ export class BlockServer {
    */
   async request(link: PeerLink, q: Request): Promise<void> {
     if (!cleanWireName(q.name)) throw new ProtocolError(`request for an invalid file name ${JSON.stringify(q.name.slice(0, 200))}`);
-    const size = q.size > 0 && q.size <= MAX_BLOCK ? q.size : 0;
+    const size = q.size > 0 && q.size <= MAX_BLOCK ? bufferSize(q.size) : 0;
     const releaseDevice = await this.budget(link.device).take(size);
     const releaseGlobal = await this.global.take(size);
-    const release = () => (releaseGlobal(), releaseDevice());
+    let held: Buffer | undefined;
+    // The bytes count until the socket is done with them; then the buffer is free for another block.
+    const release = () => {
+      if (held) this.pool.give(held);
+      held = undefined;
+      releaseGlobal();
+      releaseDevice();
+    };
     background(
       this.answer(link, q)
-        .then(({ code, data }) => {
-          if (link.closed) return;
+        .then(({ code, data, buffer }) => {
+          held = buffer;
+          if (link.closed) return release();
           this.count(code, data.length);
-          return link.send({ type: MessageType.Response, msg: { id: q.id, data, code } });
+          return link.send({ type: MessageType.Response, msg: { id: q.id, data, code } }, release);
         })
-        .finally(release),
+        .catch((err: unknown) => {
+          release();
+          throw err;
+        }),
       (m) => this.d.log.debug(m),
       `answering request ${q.id} from ${link.device}`,
     );
@@ -151,7 +163,7 @@ export class BlockServer {
     else this.served.invalid++;
   }
 
-  private async answer(link: PeerLink, q: Request): Promise<{ code: ErrorCode; data: Uint8Array }> {
+  private async answer(link: PeerLink, q: Request): Promise<Answer> {
     const fail = (code: ErrorCode, why: string, level: 'debug' | 'info' = 'debug') => {
       this.d.log[level](`request from ${link.device} for ${JSON.stringify(q.folder)}/${JSON.stringify(q.name)} at ${q.offset}+${q.size}: ${why}`);
       return { code, data: EMPTY };
@@ -180,8 +192,14 @@ export class BlockServer {
     }
   }
 
-  private async readVerified(link: PeerLink, q: Request, disableTempIndexes: boolean, folder: ServedFolder, name: string, fail: (code: ErrorCode, why: string, level?: 'debug' | 'info') => { code: ErrorCode; data: Uint8Array }): Promise<{ code: ErrorCode; data: Uint8Array }> {
-    const data = Buffer.allocUnsafeSlow(q.size);
+  private async readVerified(link: PeerLink, q: Request, disableTempIndexes: boolean, folder: ServedFolder, name: string, fail: (code: ErrorCode, why: string, level?: 'debug' | 'info') => Answer): Promise<Answer> {
+    const data = this.pool.take(q.size);
+    const answer = await this.readInto(data, link, q, disableTempIndexes, folder, name, fail);
+    if (answer.code !== ErrorCode.NoError) this.pool.give(data);
+    return answer.code === ErrorCode.NoError ? { ...answer, buffer: data } : answer;
+  }
+
+  private async readInto(data: Buffer, link: PeerLink, q: Request, disableTempIndexes: boolean, folder: ServedFolder, name: string, fail: (code: ErrorCode, why: string, level?: 'debug' | 'info') => Answer): Promise<Answer> {
     const candidates = q.fromTemporary && !disableTempIndexes ? [tempName(name), name] : [name];
     for (const candidate of candidates) {
       const last = candidate === name;
@@ -198,7 +216,7 @@ export class BlockServer {
         }
         let n: number;
         try {
-          n = await readFull(h.fh, data, q.offset);
+          n = await readFull(h.fh, data.subarray(0, q.size), q.offset);
         } catch (err) {
           this.closeHandle(q.folder, candidate);
           if (!last) break;
@@ -207,7 +225,7 @@ export class BlockServer {
           h.users--;
           h.lastUse = Date.now();
         }
-        const got = data.subarray(0, n);
+        const got = data.subarray(0, Math.min(n, q.size));
         if (q.hash.length === 0 || (await sha256Equals(got, q.hash))) return { code: ErrorCode.NoError, data: got };
         this.closeHandle(q.folder, candidate);
         if (!fresh) continue;
@@ -281,6 +299,8 @@ export class BlockServer {
       this.handles.delete(key);
       background(h.fh.close(), (m) => this.d.log.debug(m), 'closing a served file');
     }
+    // Idle: the pooled buffers go too, so a finished transfer leaves no memory behind.
+    if (this.global.inUse === 0 || this.handles.size === 0) this.pool.clear();
     if (this.handles.size === 0 && this.sweeper) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
@@ -311,6 +331,52 @@ export class BlockServer {
 }
 
 const EMPTY = new Uint8Array(0);
+
+interface Answer {
+  code: ErrorCode;
+  data: Uint8Array;
+  /** The pooled buffer `data` lies in, given back once it is sent. */
+  buffer?: Buffer;
+}
+
+/** Blocks of at least this size are read into pooled buffers of a power-of-two size. */
+const POOLED = 128 << 10;
+const bufferSize = (n: number) => (n < POOLED ? n : 2 ** Math.ceil(Math.log2(n)));
+
+/**
+ * Buffers for blocks, reused instead of left to the collector (a 1 GiB transfer otherwise makes
+ * a thousand 1 MiB garbage buffers). At most `maxBytes` are kept; all are let go when asked.
+ */
+class BufferPool {
+  private readonly free = new Map<number, Buffer[]>();
+  private kept = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  take(size: number): Buffer {
+    const cls = bufferSize(size);
+    if (cls < POOLED) return Buffer.allocUnsafe(size);
+    const b = this.free.get(cls)?.pop();
+    if (b) {
+      this.kept -= cls;
+      return b;
+    }
+    return Buffer.allocUnsafeSlow(cls);
+  }
+
+  give(b: Buffer): void {
+    if (b.length < POOLED || this.kept + b.length > this.maxBytes) return;
+    const list = this.free.get(b.length) ?? [];
+    list.push(b);
+    this.free.set(b.length, list);
+    this.kept += b.length;
+  }
+
+  clear(): void {
+    this.free.clear();
+    this.kept = 0;
+  }
+}
 
 const kib = (v: number, dflt: number) => (v > 0 ? v * 1024 : v < 0 ? Number.MAX_SAFE_INTEGER : dflt);
 

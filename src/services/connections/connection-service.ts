@@ -356,7 +356,7 @@ export class ConnectionService {
       remoteFolders: new Map(),
       gotClusterConfig: false,
       conn: undefined as unknown as BepConnection,
-      link: { device, get closed() { return live.conn.closed; }, send: (m) => live.conn.send(m) },
+      link: { device, get closed() { return live.conn.closed; }, send: (m, flushed) => live.conn.send(m, flushed) },
     };
     live.conn = new BepConnection(
       socket,

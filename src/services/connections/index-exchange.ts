@@ -14,7 +14,8 @@ import { fromWire, MAX_FILES_PER_MESSAGE, toWire, wireSize } from './wire-files.
 export interface PeerLink {
   readonly device: string;
   readonly closed: boolean;
-  send(m: Message): Promise<void>;
+  /** `flushed`: called once the socket is done with the message's bytes (see BepConnection.send). */
+  send(m: Message, flushed?: () => void): Promise<void>;
 }
 
 export interface IndexExchangeDeps {
