@@ -239,6 +239,9 @@ export async function soak(o: SoakOptions): Promise<SoakSummary> {
     stopping = true;
     await traffic;
     await changes;
+    // Requests asked for in the last moments are still on their way: the rate counts those
+    // answered within 5 s of the end (the latency percentiles report how late they were).
+    for (const end = Date.now() + 5000; requests + errors < seq && Date.now() < end; ) await sleep(50);
     // Let the last events reach the SSE clients, then check every client saw the same, gap-free.
     await sleep(1500);
     const finalParked = parked;
