@@ -51,6 +51,15 @@ export async function putFolder(s: Server, f: Record<string, unknown>): Promise<
   else await api(s, '/rest/config/folders', 'POST', f);
 }
 
+/** Until `s` is idle with at least `files` local files in `folder` (half an hour at most). */
+export async function untilScanned(s: Server, folder: string, files: number): Promise<void> {
+  for (const t0 = performance.now(); ; await sleep(100)) {
+    const st = await api(s, `/rest/db/status?folder=${folder}`).catch(() => undefined);
+    if (st?.state === 'idle' && st.localFiles >= files) return;
+    if (performance.now() - t0 > 1_800_000) throw new Error(`${s.name}: ${folder} not scanned`);
+  }
+}
+
 /** Seconds until `s` holds `files` global files in `folder`, counted from `t0`. */
 async function untilGlobal(s: Server, folder: string, files: number, t0: number, limitS = 900): Promise<number> {
   for (;;) {
@@ -106,11 +115,7 @@ export async function sendIndex(subject: Server, peer: Server, folder: string, d
   fs.mkdirSync(emptyDir, { recursive: true });
   const go = await prepare(subject, peer, folder, dir, emptyDir);
   // The subject scans the tree in the folder as shared, so no config change restarts it later.
-  for (const t0 = performance.now(); ; await sleep(100)) {
-    const st = await api(subject, `/rest/db/status?folder=${folder}`).catch(() => undefined);
-    if (st?.state === 'idle' && st.localFiles >= files) break;
-    if (performance.now() - t0 > 1_800_000) throw new Error(`${subject.name}: ${folder} not scanned`);
-  }
+  await untilScanned(subject, folder, files);
   const before = await loopHistogram(subject);
   const t0 = await go();
   const seconds = await untilGlobal(peer, folder, files, t0);

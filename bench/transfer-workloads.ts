@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Server } from './servers.js';
-import { api, myId, putFolder } from './index-workloads.js';
+import { api, myId, putFolder, untilScanned } from './index-workloads.js';
 import { listenOnLoopback } from './peers-workloads.js';
 
 /**
@@ -17,14 +17,6 @@ export interface TransferTiming {
   /** Peak RSS of the sender during the transfer minus its RSS just before, MiB. */
   rssGrowthMiB: number;
   rssIdleMiB: number;
-}
-
-async function untilScanned(s: Server, folder: string, files: number): Promise<void> {
-  for (const t0 = performance.now(); ; await sleep(100)) {
-    const st = await api(s, `/rest/db/status?folder=${folder}`).catch(() => undefined);
-    if (st?.state === 'idle' && st.localFiles >= files) return;
-    if (performance.now() - t0 > 1_800_000) throw new Error(`${s.name}: ${folder} not scanned`);
-  }
 }
 
 /**

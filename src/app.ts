@@ -188,11 +188,11 @@ class Instance {
       running: (f) => folderService?.isRunning(f) ?? false,
       remoteChanged: (f) => folderService?.remoteChanged(f),
     });
-    events.listen(maskOf('LocalIndexUpdated'), (e) => exchange.localChanged((e.data as { folder: string }).folder));
     const blocks = new BlockServer({ config: () => config.current(), folder: (f) => folderService?.served(f), log: logBook.logger('model') });
-    // A file that changed here is opened afresh for the next request of it.
+    // A local change goes out in our index, and a file that changed is opened afresh for the next request of it.
     events.listen(maskOf('LocalIndexUpdated'), (e) => {
       const d = e.data as { folder: string; filenames: string[] };
+      exchange.localChanged(d.folder);
       blocks.forget(d.folder, d.filenames);
     });
     const connections = new ConnectionService({

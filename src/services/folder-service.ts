@@ -22,6 +22,7 @@ import { expandTilde } from '../shared/paths.js';
 import { emptySummary, folderSummary } from './folder-summary.js';
 import { cleanRelPath } from './rel-path.js';
 import { Semaphore } from './semaphore.js';
+import type { ServedFolder } from './connections/block-server.js';
 import { SummaryPump } from './summary-pump.js';
 
 export interface FolderServiceDeps {
@@ -490,7 +491,7 @@ export class FolderService {
    * What serving a peer's block requests needs of a running folder: its root, its ignores as last
    * read, the block hashes our index holds, and a rescan of one file. Undefined when it does not run.
    */
-  served(id: string): { root: string; ignored(name: string): boolean | undefined; indexedBlock(name: string, offset: number): Uint8Array | undefined; rescan(name: string): Promise<void> } | undefined {
+  served(id: string): ServedFolder | undefined {
     const r = this.runners.get(id);
     if (!r) return undefined;
     return {

@@ -208,6 +208,25 @@ test('a peer that does not read its answers holds at most its 32 MiB of them; on
   }
   // (the last answer's bytes are released once the socket has taken them, which may be after the peer read them)
   await until('nothing in flight', async () => s.app.blocks.inFlight === 0);
+  // The device's own maxRequestKiB is its bound, applied without a reconnect.
+  assert.equal((await s.req(`/rest/config/devices/${who.deviceId}`, { method: 'PATCH', body: JSON.stringify({ maxRequestKiB: 4096 }) })).status, 200);
+  c.socket.pause();
+  const few: Promise<Response>[] = [];
+  for (let i = 0; i < 20; i++) few.push(c.ask({ name: 'big.bin', offset: i * mib, size: mib, hash: sha(data.subarray(i * mib, (i + 1) * mib)) }));
+  let mostSmall = 0;
+  await until('Synchro to hold the device bound', async () => {
+    mostSmall = Math.max(mostSmall, s.app.blocks.inFlight);
+    return s.app.blocks.inFlight >= 3 * mib;
+  });
+  for (let i = 0; i < 20; i++) {
+    mostSmall = Math.max(mostSmall, s.app.blocks.inFlight);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.ok(mostSmall <= 4 * mib, `at most the device's 4 MiB in flight (saw ${mostSmall})`);
+  c.socket.resume();
+  for (const [i, r] of (await Promise.all(few)).entries()) assert.ok(r.code === 0 && Buffer.from(r.data).equals(data.subarray(i * mib, (i + 1) * mib)), `answer ${i} under the device bound`);
+  await until('nothing in flight', async () => s.app.blocks.inFlight === 0);
+  assert.equal((await s.req(`/rest/config/devices/${who.deviceId}`, { method: 'PATCH', body: JSON.stringify({ maxRequestKiB: 0 }) })).status, 200);
   // Stopping the service does not wait on a peer that stopped reading again.
   c.socket.pause();
   for (let i = 0; i < 60; i++) c.ask({ name: 'big.bin', offset: 0, size: mib, hash: sha(data.subarray(0, mib)) }).catch(() => undefined);

@@ -103,10 +103,12 @@ export class BlockServer {
   private readonly global: ByteBudget;
   private readonly perDevice = new Map<string, ByteBudget>();
   private readonly handles = new Map<string, Handle>();
+  /** Each folder root as the kernel resolves it, looked up once while its files are open. */
+  private readonly realRoots = new Map<string, string>();
   private readonly diskStage = new Semaphore(DISK_STAGE);
   private readonly pool = new BufferPool(DEVICE_DEFAULT);
   private sweeper?: NodeJS.Timeout;
-  /** Requests answered, by code, and bytes sent (tests and /metrics read them). */
+  /** Requests answered, by code, and bytes sent (tests read them). */
   readonly served = { ok: 0, generic: 0, noSuchFile: 0, invalid: 0, bytes: 0 };
 
   constructor(private readonly d: BlockServerDeps) {
@@ -165,17 +167,20 @@ export class BlockServer {
     else this.served.invalid++;
   }
 
+  /** An error answer, logged with what was asked. */
+  private fail(link: PeerLink, q: Request, code: ErrorCode, why: string, level: 'debug' | 'info' = 'debug'): Answer {
+    this.d.log[level](`request from ${link.device} for ${JSON.stringify(q.folder)}/${JSON.stringify(q.name)} at ${q.offset}+${q.size}: ${why}`);
+    return { code, data: EMPTY };
+  }
+
   private async answer(link: PeerLink, q: Request): Promise<Answer> {
-    const fail = (code: ErrorCode, why: string, level: 'debug' | 'info' = 'debug') => {
-      this.d.log[level](`request from ${link.device} for ${JSON.stringify(q.folder)}/${JSON.stringify(q.name)} at ${q.offset}+${q.size}: ${why}`);
-      return { code, data: EMPTY };
-    };
+    const fail = (code: ErrorCode, why: string, level?: 'debug' | 'info') => this.fail(link, q, code, why, level);
     if (q.size < 0 || q.offset < 0) return fail(ErrorCode.InvalidFile, 'negative or out-of-range offset or size', 'info');
     if (q.size > MAX_BLOCK) return fail(ErrorCode.InvalidFile, `size above the largest block (${MAX_BLOCK})`, 'info');
     const cfg = this.d.config().folders.find((f) => f.id === q.folder);
     if (!cfg) return fail(ErrorCode.Generic, 'no such folder', 'info');
     if (!cfg.devices.some((x) => x.deviceID === link.device)) return fail(ErrorCode.Generic, 'the folder is not shared with the device', 'info');
-    const folder = cfg.paused ? undefined : this.d.folder(q.folder);
+    const folder = this.d.folder(q.folder);
     if (!folder) return fail(ErrorCode.Generic, 'the folder is not running');
     const name = q.name.normalize('NFC');
     if (isInternal(name)) return fail(ErrorCode.InvalidFile, 'internal file', 'info');
@@ -188,20 +193,21 @@ export class BlockServer {
     // from its read until it is sent, and its hash copy only while it is hashed.
     const release = await this.diskStage.acquire();
     try {
-      return await this.readVerified(link, q, cfg.disableTempIndexes, folder, name, fail);
+      return await this.readVerified(link, q, cfg.disableTempIndexes, folder, name);
     } finally {
       release();
     }
   }
 
-  private async readVerified(link: PeerLink, q: Request, disableTempIndexes: boolean, folder: ServedFolder, name: string, fail: (code: ErrorCode, why: string, level?: 'debug' | 'info') => Answer): Promise<Answer> {
+  private async readVerified(link: PeerLink, q: Request, disableTempIndexes: boolean, folder: ServedFolder, name: string): Promise<Answer> {
     const data = this.pool.take(q.size);
-    const answer = await this.readInto(data, link, q, disableTempIndexes, folder, name, fail);
+    const answer = await this.readInto(data, link, q, disableTempIndexes, folder, name);
     if (answer.code !== ErrorCode.NoError) this.pool.give(data);
     return answer.code === ErrorCode.NoError ? { ...answer, buffer: data } : answer;
   }
 
-  private async readInto(data: Buffer, link: PeerLink, q: Request, disableTempIndexes: boolean, folder: ServedFolder, name: string, fail: (code: ErrorCode, why: string, level?: 'debug' | 'info') => Answer): Promise<Answer> {
+  private async readInto(data: Buffer, link: PeerLink, q: Request, disableTempIndexes: boolean, folder: ServedFolder, name: string): Promise<Answer> {
+    const fail = (code: ErrorCode, why: string, level?: 'debug' | 'info') => this.fail(link, q, code, why, level);
     const candidates = q.fromTemporary && !disableTempIndexes ? [tempName(name), name] : [name];
     for (const candidate of candidates) {
       const last = candidate === name;
@@ -256,7 +262,9 @@ export class BlockServer {
       cached.users++;
       return { h: cached, fresh: false };
     }
-    const want = path.join(await fs.realpath(root), ...name.split('/'));
+    let realRoot = this.realRoots.get(root);
+    if (realRoot === undefined) this.realRoots.set(root, (realRoot = await fs.realpath(root)));
+    const want = path.join(realRoot, ...name.split('/'));
     const fh = await fs.open(path.join(root, ...name.split('/')), fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
     try {
       const st = await fh.stat();
@@ -304,17 +312,16 @@ export class BlockServer {
     // Idle: the pooled buffers go too, so a finished transfer leaves no memory behind.
     if (this.global.inUse === 0 || this.handles.size === 0) this.pool.clear();
     if (this.handles.size === 0 && this.sweeper) {
+      // Nothing open: a root is resolved afresh with the next burst.
+      this.realRoots.clear();
       clearInterval(this.sweeper);
       this.sweeper = undefined;
     }
   }
 
   /** Files of a folder that changed on disk: their handles go, so the next read sees the new file. */
-  forget(folder: string, names?: Iterable<string>): void {
-    if (!names) {
-      for (const key of [...this.handles.keys()]) if (key.startsWith(`${folder}\0`)) this.closeHandle(folder, key.slice(folder.length + 1));
-      return;
-    }
+  forget(folder: string, names: Iterable<string>): void {
+    if (this.handles.size === 0) return;
     for (const n of names) this.closeHandle(folder, n);
   }
 
@@ -323,6 +330,7 @@ export class BlockServer {
     this.sweeper = undefined;
     const all = [...this.handles.values()];
     this.handles.clear();
+    this.realRoots.clear();
     await Promise.all(all.map((h) => h.fh.close().catch(() => undefined)));
   }
 
