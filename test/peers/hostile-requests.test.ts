@@ -73,6 +73,20 @@ async function connect(s: TestServer, who: Identity, folders: string[]): Promise
   };
 }
 
+/** The most Synchro holds in flight: watched until it reaches `atLeast`, then for half a second more. */
+async function mostInFlight(s: TestServer, atLeast: number): Promise<number> {
+  let most = 0;
+  await until(`Synchro to hold ${atLeast} bytes in flight`, async () => {
+    most = Math.max(most, s.app.blocks.inFlight);
+    return s.app.blocks.inFlight >= atLeast;
+  });
+  for (let i = 0; i < 20; i++) {
+    most = Math.max(most, s.app.blocks.inFlight);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return most;
+}
+
 async function setup(t: { after(fn: () => Promise<void> | void): void }) {
   const { dir, cleanup } = await tempDir();
   t.after(cleanup);
@@ -188,15 +202,7 @@ test('a peer that does not read its answers holds at most its 32 MiB of them; on
     const off = (i % 16) * mib;
     answers.push(c.ask({ name: 'big.bin', offset: off, size: mib, hash: sha(data.subarray(off, off + mib)) }));
   }
-  let most = 0;
-  await until('Synchro to hold the most it may', async () => {
-    most = Math.max(most, s.app.blocks.inFlight);
-    return s.app.blocks.inFlight >= 30 * mib;
-  });
-  for (let i = 0; i < 20; i++) {
-    most = Math.max(most, s.app.blocks.inFlight);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  const most = await mostInFlight(s, 30 * mib);
   assert.ok(most <= 32 * mib, `at most 32 MiB in flight (saw ${most})`);
   assert.ok(s.app.blocks.served.ok < 100, 'not everything was answered while the peer did not read');
   c.socket.resume();
@@ -211,20 +217,13 @@ test('a peer that does not read its answers holds at most its 32 MiB of them; on
   // The device's own maxRequestKiB is its bound, applied without a reconnect.
   assert.equal((await s.req(`/rest/config/devices/${who.deviceId}`, { method: 'PATCH', body: JSON.stringify({ maxRequestKiB: 4096 }) })).status, 200);
   c.socket.pause();
+  const block = (i: number) => data.subarray((i % 16) * mib, ((i % 16) + 1) * mib);
   const few: Promise<Response>[] = [];
-  for (let i = 0; i < 20; i++) few.push(c.ask({ name: 'big.bin', offset: i * mib, size: mib, hash: sha(data.subarray(i * mib, (i + 1) * mib)) }));
-  let mostSmall = 0;
-  await until('Synchro to hold the device bound', async () => {
-    mostSmall = Math.max(mostSmall, s.app.blocks.inFlight);
-    return s.app.blocks.inFlight >= 3 * mib;
-  });
-  for (let i = 0; i < 20; i++) {
-    mostSmall = Math.max(mostSmall, s.app.blocks.inFlight);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  for (let i = 0; i < 20; i++) few.push(c.ask({ name: 'big.bin', offset: (i % 16) * mib, size: mib, hash: sha(block(i)) }));
+  const mostSmall = await mostInFlight(s, 3 * mib);
   assert.ok(mostSmall <= 4 * mib, `at most the device's 4 MiB in flight (saw ${mostSmall})`);
   c.socket.resume();
-  for (const [i, r] of (await Promise.all(few)).entries()) assert.ok(r.code === 0 && Buffer.from(r.data).equals(data.subarray(i * mib, (i + 1) * mib)), `answer ${i} under the device bound`);
+  for (const [i, r] of (await Promise.all(few)).entries()) assert.ok(r.code === 0 && Buffer.from(r.data).equals(block(i)), `answer ${i} under the device bound`);
   await until('nothing in flight', async () => s.app.blocks.inFlight === 0);
   assert.equal((await s.req(`/rest/config/devices/${who.deviceId}`, { method: 'PATCH', body: JSON.stringify({ maxRequestKiB: 0 }) })).status, 200);
   // Stopping the service does not wait on a peer that stopped reading again.
