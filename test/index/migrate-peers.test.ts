@@ -81,7 +81,7 @@ test('an index from before migration 003 upgrades in place: the same REST answer
   }
   assert.equal(after.status.sequence, before.status.sequence, 'nothing was rescanned into new records');
   const again = openDatabase(file);
-  assert.equal(schemaVersion(again), 3);
+  assert.equal(schemaVersion(again), 4);
   assert.match((again.prepare("SELECT version FROM files WHERE name = 'd1/f4.txt'").get() as { version: string }).version, /^[0-9a-f]{16}:\d+$/);
   again.close();
 });
@@ -113,16 +113,16 @@ test('an upgrade cut short â€” a failing later step, or kill -9 at any moment â€
   };
   assert.deepEqual(versionsOf(seed), { schema: 2, rows: 60_000, wide: 0 });
 
-  // A later step fails: 003 is rolled back with it.
+  // A later step fails: 003 and 004 are rolled back with it.
   const failing = path.join(dir, 'failing-migrations');
   await fs.cp(MIGRATIONS, failing, { recursive: true });
-  await fs.writeFile(path.join(failing, '004-broken.sql'), 'SELECT * FROM no_such_table;\n');
+  await fs.writeFile(path.join(failing, '005-broken.sql'), 'SELECT * FROM no_such_table;\n');
   const a = path.join(dir, 'a.db');
   await fs.copyFile(seed, a);
   assert.throws(() => IndexStore.open(a, failing, []), /no such table/);
   assert.deepEqual(versionsOf(a), { schema: 2, rows: 60_000, wide: 0 });
   IndexStore.open(a, MIGRATIONS, []).close();
-  assert.deepEqual(versionsOf(a), { schema: 3, rows: 60_000, wide: 60_000 });
+  assert.deepEqual(versionsOf(a), { schema: 4, rows: 60_000, wide: 60_000 });
 
   // kill -9 of a process that is upgrading, at several moments: never half upgraded.
   const child = path.join(dir, 'upgrade.mjs');
@@ -140,10 +140,10 @@ test('an upgrade cut short â€” a failing later step, or kill -9 at any moment â€
     await exited;
     const state = versionsOf(b);
     assert.ok(
-      (state.schema === 2 && state.wide === 0) || (state.schema === 3 && state.wide === 60_000),
+      (state.schema === 2 && state.wide === 0) || (state.schema === 4 && state.wide === 60_000),
       `killed after ${delayMs} ms (${out.trim().split('\n').join(', ')}): ${JSON.stringify(state)}`,
     );
     IndexStore.open(b, MIGRATIONS, []).close();
-    assert.deepEqual(versionsOf(b), { schema: 3, rows: 60_000, wide: 60_000 });
+    assert.deepEqual(versionsOf(b), { schema: 4, rows: 60_000, wide: 60_000 });
   }
 });
