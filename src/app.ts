@@ -209,7 +209,7 @@ class Instance {
       timers: opts.syncTimers,
       nowMs: () => clock.nowMs(),
     });
-    const folders = new FolderService({ config, index, pool, events, clock, log: logBook.logger('model'), myId, shortId: fullShortId(myId), home: paths.home, remoteState: (f, dev) => connections.remoteFolderState(dev, f) });
+    const folders = new FolderService({ config, index, pool, events, clock, log: logBook.logger('model'), myId, shortId: fullShortId(myId), home: paths.home, remoteState: (f, dev) => connections.remoteFolderState(dev, f), request: (dev, q, signal) => connections.requestBlock(dev, q, signal) });
     folderService = folders;
     config.subscribe(configEvents(events));
     config.subscribe(folders.subscriber());

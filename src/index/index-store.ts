@@ -7,6 +7,9 @@ import { globalFlags, versionList, type Candidate } from './global.js';
 import { applyMigrations, type MigrationSteps } from './migrate.js';
 import { FILE_COLUMNS, brief, fileParams, numberRowToFile, rowToFile, type BriefRecord, type BriefRow, type FileRow, type NumberRow } from './rows.js';
 
+/** The mtime change detection compares: the disk's where the mtime map holds one for the recorded time. */
+const DISK_MTIME = 'CASE WHEN m.virtual_ns = f.modified_ns THEN m.disk_ns ELSE f.modified_ns END AS modified_ns';
+
 /** The local device's row in `devices` (Syncthing's LocalDeviceID). */
 export const LOCAL_DEVICE = 1;
 
@@ -77,14 +80,17 @@ export class IndexStore {
          WHERE f.folder_idx = ? AND f.device_idx = ? AND f.name = ?`,
         true,
       ),
+      // Change detection sees a pulled file's mtime as the disk shows it where the disk could not
+      // keep the one the index records (the mtime map, bep.md §1.11).
       getBrief: prep(
-        `SELECT type, size, modified_ns, permissions, no_permissions, deleted, local_flags, symlink_target
-         FROM files WHERE folder_idx = ? AND device_idx = ? AND name = ?`,
+        `SELECT f.type, f.size, ${DISK_MTIME}, f.permissions, f.no_permissions, f.deleted, f.local_flags, f.symlink_target
+         FROM files f LEFT JOIN mtimes m ON m.folder_idx = f.folder_idx AND m.name = f.name WHERE f.folder_idx = ? AND f.device_idx = ? AND f.name = ?`,
         true,
       ),
       briefChildren: prep(
-        `SELECT name, type, size, modified_ns, permissions, no_permissions, deleted, local_flags, symlink_target
-         FROM files INDEXED BY files_by_parent WHERE folder_idx = ? AND parent = ? AND device_idx = ?`,
+        `SELECT f.name, f.type, f.size, ${DISK_MTIME}, f.permissions, f.no_permissions, f.deleted, f.local_flags, f.symlink_target
+         FROM files f INDEXED BY files_by_parent LEFT JOIN mtimes m ON m.folder_idx = f.folder_idx AND m.name = f.name
+         WHERE f.folder_idx = ? AND f.parent = ? AND f.device_idx = ?`,
         true,
       ),
       namesUnder: prep('SELECT name, deleted FROM files WHERE folder_idx = ? AND device_idx = ? AND name > ? AND name < ? ORDER BY name LIMIT ?'),
@@ -163,6 +169,10 @@ export class IndexStore {
       ),
       versionsOf: prep('SELECT d.device_id, f.device_idx, f.version, f.deleted, f.local_flags, f.modified_ns FROM files f JOIN devices d ON d.idx = f.device_idx WHERE f.folder_idx = ? AND f.name = ?', true),
       mtimeGet: prep('SELECT disk_ns, virtual_ns FROM mtimes WHERE folder_idx = ? AND name = ?', true),
+      mtimeSet: prep('INSERT INTO mtimes (folder_idx, name, disk_ns, virtual_ns) VALUES (?, ?, ?, ?) ON CONFLICT (folder_idx, name) DO UPDATE SET disk_ns = excluded.disk_ns, virtual_ns = excluded.virtual_ns'),
+      mtimeDrop: prep('DELETE FROM mtimes WHERE folder_idx = ? AND name = ?'),
+      neededAfter: prep(`SELECT f.name, f.type, f.deleted, f.size, f.modified_ns FROM files f WHERE f.folder_idx = ? AND f.local_flags & ${Flag.Needed} AND f.name > ? ORDER BY f.name LIMIT ?`, true),
+      anyNeeded: prep(`SELECT EXISTS (SELECT 1 FROM files WHERE folder_idx = ? AND local_flags & ${Flag.Needed}) AS x`),
     };
   }
 
@@ -262,8 +272,10 @@ export class IndexStore {
    * Writes local records in one transaction: each gets the next local sequence, its block list is
    * stored once per content, and the Global/Needed bits of its name are recomputed. The names in
    * `dropped` lose their local record altogether (a receive-only addition deleted again).
+   * `mtimes` (what the puller writes): the modification time the disk shows for each record, kept
+   * in the mtime map where it differs from the record's.
    */
-  updateLocal(folder: string, files: FileInfo[], dropped: readonly string[] = []): UpdateResult {
+  updateLocal(folder: string, files: FileInfo[], dropped: readonly string[] = [], mtimes?: ReadonlyMap<string, bigint>): UpdateResult {
     const fi = this.idx(folder);
     const run = this.db.transaction((): UpdateResult => {
       let seq = (this.s.folderSeq!.get(fi) as { sequence: number }).sequence;
@@ -277,9 +289,14 @@ export class IndexStore {
         const flags = remote ? base : base | Flag.Global;
         this.s.upsert!.run(...fileParams(fi, LOCAL_DEVICE, f, seq, flags));
         if (remote) this.recalcGlobal(fi, f.name);
+        // What the disk shows for a pulled file whose mtime it could not keep; any other write of the name ends the mapping.
+        const disk = mtimes?.get(f.name);
+        if (disk !== undefined && disk !== f.modifiedNs) this.s.mtimeSet!.run(fi, f.name, disk, f.modifiedNs);
+        else this.s.mtimeDrop!.run(fi, f.name);
         written.push({ ...f, sequence: seq, localFlags: flags });
       }
       for (const name of dropped) {
+        this.s.mtimeDrop!.run(fi, name);
         this.s.dropLocal!.run(fi, LOCAL_DEVICE, name);
         if (remote) this.recalcGlobal(fi, name);
       }
@@ -442,6 +459,22 @@ export class IndexStore {
   /** Like localWithFlags, with block lists, `limit` at a time by name after `after` (for work that rewrites what it pages through). */
   localWithFlagsAfter(folder: string, flags: number, after: string, limit: number): FileInfo[] {
     return (this.s.flaggedAfter!.all(this.idx(folder), LOCAL_DEVICE, flags, after, limit) as FileRow[]).map(rowToFile);
+  }
+
+  /** Names (with what ordering needs) the local device needs, in name order, `limit` at a time after `after`. */
+  neededNames(folder: string, after: string, limit: number): { name: string; type: number; deleted: boolean; size: number; modifiedNs: bigint }[] {
+    return (this.s.neededAfter!.all(this.idx(folder), after, limit) as { name: string; type: bigint; deleted: bigint; size: bigint; modified_ns: bigint }[]).map((r) => ({
+      name: r.name,
+      type: Number(r.type),
+      deleted: r.deleted !== 0n,
+      size: Number(r.size),
+      modifiedNs: r.modified_ns,
+    }));
+  }
+
+  /** Whether the local device needs anything in the folder. */
+  needsAny(folder: string): boolean {
+    return (this.s.anyNeeded!.get(this.idx(folder)) as { x: number }).x === 1;
   }
 
   /** Global records the local device needs. */

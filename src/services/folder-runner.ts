@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FolderConfiguration } from '../config/types.js';
@@ -25,6 +26,10 @@ import type { Forbidden } from '../versioner/guard.js';
 import type { Versioner } from '../versioner/versioner.js';
 import type { FileInfo } from '../shared/file-info.js';
 import type { Semaphore } from './semaphore.js';
+import type { Request } from '../bep/messages.js';
+import { ByteBudget } from './byte-budget.js';
+import type { BlockSource, PullerProgress } from './puller/file-transfer.js';
+import { Puller } from './puller/puller.js';
 
 export type { FolderState };
 
@@ -45,6 +50,25 @@ export interface RunnerDeps {
   dirty(folder: string): void;
   /** Called after each scan with the bytes it hashed (for the metrics). */
   hashed(bytes: number): void;
+  /** What pulling needs of the other devices (none: the folder never pulls). */
+  peers?: PullPeers;
+}
+
+/** The devices a puller gets blocks from, and the local copies it may take them from instead. */
+export interface PullPeers {
+  /** The connected devices holding the global version of a name validly. */
+  availability(folder: string, name: string): string[];
+  request(device: string, q: Omit<Request, 'id'>, signal: AbortSignal): Promise<Uint8Array>;
+  /** Local files of any folder with the blocks of `g`. */
+  sameContent(folder: string, g: FileInfo): BlockSource[];
+  /** Bytes received for a folder (its rate). */
+  received?(folder: string, bytes: number): void;
+}
+
+/** A pull error as /rest/folder/errors lists it. */
+export interface PullErrorEntry {
+  path: string;
+  error: string;
 }
 
 /** While the folder is in error its health is checked again after 1 s, doubling up to a minute. */
@@ -54,6 +78,10 @@ const HEALTH_RETRY_MAX_MS = 60_000;
 const WATCHLESS_RESCAN_S = 60;
 /** Restores of different files within one request may overlap. */
 const RESTORE_CONCURRENCY = 8;
+/** Passes over the need per pull while items keep failing (1.19.2's maxPullerIterations). */
+const PULL_PASSES = 3;
+/** 1.19.2's defaultPullerPause: a failed pull is tried again after this, doubling up to 60 times it. */
+const PULL_PAUSE_S = 60;
 
 /**
  * One configured, unpaused folder. Everything that reads or changes its files — scans, reverts,
@@ -77,6 +105,13 @@ export class FolderRunner {
   private versionerError = '';
   private versioningChecked = false;
   private cleanupTimer?: Timer;
+  /** Undefined for folders that never pull (send-only, receive-encrypted) or without peers. */
+  readonly puller?: Puller;
+  pullErrors: PullErrorEntry[] = [];
+  private pullQueued = false;
+  private initialScanDone = false;
+  private pullTimer?: Timer;
+  private pullPauseS = 0;
 
   constructor(
     readonly cfg: Readonly<FolderConfiguration>,
@@ -88,6 +123,8 @@ export class FolderRunner {
     } catch (err) {
       this.versionerError = `creating versioner: ${messageOf(err)}`;
     }
+    if (d.peers && cfg.type !== 'sendonly' && cfg.type !== 'receiveencrypted') this.puller = this.makePuller(d.peers);
+    this.pullPauseS = this.pullBasePauseS;
     if (cfg.fsWatcherEnabled) {
       this.watch = new FolderWatch({
         folder: cfg,
@@ -138,7 +175,7 @@ export class FolderRunner {
 
   /** Aborts what runs, refuses what waits, and resolves once nothing of this folder runs any more. */
   async stop(): Promise<void> {
-    for (const t of [this.timer, this.progressTimer, this.cleanupTimer]) if (t) this.d.clock.clearTimeout(t);
+    for (const t of [this.timer, this.progressTimer, this.cleanupTimer, this.pullTimer]) if (t) this.d.clock.clearTimeout(t);
     const queue = this.queue.stop();
     await this.watch?.stop();
     await queue;
@@ -419,6 +456,8 @@ export class FolderRunner {
       if (result.changed > 0) index.collectGarbage();
       this.healthRetryMs = HEALTH_RETRY_FIRST_MS;
       this.tracker.set('idle');
+      this.initialScanDone = true;
+      if (this.puller && index.needsAny(id)) this.schedulePull();
       // A big scan leaves tens of MB of garbage; give it back now rather than whenever V8 next looks.
       if (result.changed > 10_000) setImmediate(releaseMemory);
     } catch (err) {
@@ -437,6 +476,123 @@ export class FolderRunner {
       release?.();
     }
     if (subs.length === 0) this.schedulePeriodic();
+  }
+
+  // ---- pulling ----
+
+  private get pullBasePauseS(): number {
+    return this.cfg.pullerPauseS > 0 ? this.cfg.pullerPauseS : PULL_PAUSE_S;
+  }
+
+  private makePuller(peers: PullPeers): Puller {
+    const id = this.cfg.id;
+    const pendingKiB = this.cfg.pullerMaxPendingKiB > 0 ? this.cfg.pullerMaxPendingKiB : 32 * 1024;
+    return new Puller({
+      cfg: this.cfg,
+      root: this.root,
+      index: this.d.index,
+      events: this.d.events,
+      log: this.d.log,
+      nowMs: () => this.d.clock.nowMs(),
+      shortId: this.d.shortId,
+      versioner: this.versioner,
+      ignored: (name) => this.ignores?.matcher.match(name).ignored ?? false,
+      availability: (name) => peers.availability(id, name),
+      request: (device, q, signal) => peers.request(device, q, signal),
+      sameContent: (g) => peers.sameContent(id, g),
+      commit: (files, mtimes) => {
+        const { sequence, files: written } = this.d.index.updateLocal(id, files, [], mtimes);
+        if (written.length > 0) emitBatchEvents(this.d.events, this.cfg, written, sequence, 'RemoteChangeDetected');
+        this.d.dirty(id);
+      },
+      syncing: () => this.tracker.set('syncing'),
+      // At least one block of the largest size must fit, as 1.19.2 makes sure.
+      budget: new ByteBudget(() => Math.max(pendingKiB * 1024, 16 << 20)),
+      received: (bytes) => peers.received?.(id, bytes),
+    });
+  }
+
+  /**
+   * A pull soon (the index says something is needed, a device connected, a pull failed a while
+   * ago). One waits in the queue at most; a change during a pull queues the next one.
+   */
+  schedulePull(): void {
+    if (!this.puller || this.stopped || this.pullQueued || !this.initialScanDone) return;
+    this.pullQueued = true;
+    background(this.queue.run((s) => this.runPull(s)), (m) => this.d.log.warn(`folder ${this.cfg.id}: ${m}`), 'pull');
+  }
+
+  /** Moves a file to the front of the running pull's queue (POST /rest/db/prio). */
+  bringToFront(name: string): void {
+    this.puller?.queue.bringToFront(name);
+  }
+
+  /** How far each file being pulled is (DownloadProgress). */
+  pullProgress(): Map<string, PullerProgress> {
+    return this.puller?.progress ?? new Map();
+  }
+
+  /** 1.19.2's pull: sync-waiting for a slot, then up to three passes while items keep failing; pull errors replace the last ones. */
+  private async runPull(signal: AbortSignal): Promise<void> {
+    this.pullQueued = false;
+    // Every block request in flight listens for the stop (up to the byte budget's worth of them).
+    setMaxListeners(0, signal);
+    const puller = this.puller!;
+    const id = this.cfg.id;
+    if (this.state === 'error') return;
+    if (!this.d.index.needsAny(id)) {
+      if (this.pullErrors.length) (this.pullErrors = []), this.d.dirty(id);
+      return;
+    }
+    if (this.pullTimer) this.d.clock.clearTimeout(this.pullTimer);
+    this.pullTimer = undefined;
+    try {
+      await this.healthCheck();
+      const ignores = await this.refreshIgnores();
+      if (ignores?.error) throw new AppError('internal', `loading ignores: ${ignores.error}`);
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      this.tracker.fail(messageOf(err));
+      await this.retryLater();
+      return;
+    }
+    this.tracker.set('sync-waiting');
+    let release: (() => void) | undefined;
+    const rescan = new Set<string>();
+    let errors = new Map<string, string>();
+    let done = false;
+    try {
+      release = await this.d.limiter.acquire(signal);
+      for (let pass = 0; pass < PULL_PASSES; pass++) {
+        this.tracker.set('sync-preparing');
+        const r = await puller.iterate(signal);
+        for (const n of r.rescan) rescan.add(n);
+        errors = r.errors;
+        if (r.changed === 0) {
+          done = true;
+          break;
+        }
+      }
+    } finally {
+      release?.();
+      if (!this.stopped) this.tracker.settle();
+    }
+    this.pullErrors = [...errors].map(([p, e]) => ({ path: p, error: e })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    if (this.pullErrors.length > 0) {
+      for (const e of this.pullErrors) this.d.log.info(`Puller (folder ${this.cfg.label ? `${JSON.stringify(this.cfg.label)} (${id})` : id}, item ${JSON.stringify(e.path)}): ${e.error}`);
+      this.d.log.info(`folder ${id}: failed to sync ${this.pullErrors.length} items`);
+      this.d.events.append('FolderErrors', { errors: [...this.scanErrors, ...this.pullErrors].map((e) => ({ error: e.error, path: e.path })), folder: id });
+    }
+    this.d.dirty(id);
+    if (rescan.size > 0 && !this.stopped) background(this.scan([...rescan]), (m) => this.d.log.debug(`folder ${id}: ${m}`), 'scan after pulling');
+    if (done && this.pullErrors.length === 0) {
+      this.pullPauseS = this.pullBasePauseS;
+      return;
+    }
+    // Failed items are tried again later, less and less often.
+    this.pullTimer = this.d.clock.setTimeout(() => this.schedulePull(), this.pullPauseS * 1000);
+    (this.pullTimer as { unref?: () => void }).unref?.();
+    if (this.pullPauseS < 60 * this.pullBasePauseS) this.pullPauseS *= 2;
   }
 
   private startProgress(): void {

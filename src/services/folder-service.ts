@@ -24,6 +24,9 @@ import { cleanRelPath } from './rel-path.js';
 import { Semaphore } from './semaphore.js';
 import type { ServedFolder } from './connections/block-server.js';
 import { SummaryPump } from './summary-pump.js';
+import type { Request } from '../bep/messages.js';
+import type { BlockSource, PullerProgress } from './puller/file-transfer.js';
+import type { PullPeers } from './folder-runner.js';
 
 export interface FolderServiceDeps {
   config: ConfigStore;
@@ -38,6 +41,8 @@ export interface FolderServiceDeps {
   home: string;
   /** How a remote device has a folder, from its last ClusterConfig (valid, paused, notSharing, unknown). */
   remoteState?: (folder: string, device: string) => string;
+  /** Block requests to connected devices (none: folders never pull). */
+  request?: (device: string, q: Omit<Request, 'id'>, signal: AbortSignal) => Promise<Uint8Array>;
 }
 
 export interface TreeNode {
@@ -99,9 +104,67 @@ export class FolderService {
   /** Bytes hashed per folder since start (Syncthing's syncthing_scanner_hashed_bytes_total); one entry per folder ever run. */
   private readonly hashedPerFolder = new Map<string, number>();
 
+  private progressTimer?: ReturnType<Clock['setTimeout']>;
+  private lastProgress = '{}';
+  private readonly peers?: PullPeers;
+
   constructor(private readonly d: FolderServiceDeps) {
     this.limiter = new Semaphore(this.concurrency(d.config.current()));
     this.pump = new SummaryPump(d.clock, (id) => this.emitSummary(id));
+    const request = d.request;
+    if (request) {
+      this.peers = {
+        availability: (folder, name) => this.availability(folder, name),
+        request,
+        sameContent: (folder, g) => this.sameContent(folder, g),
+      };
+    }
+  }
+
+  /** The connected devices that hold the global version of a name validly. */
+  private availability(folder: string, name: string): string[] {
+    const holders = this.d.index.versionList(folder, name, LOCAL_DEVICE_ID).find((e) => e.devices.length > 0)?.devices ?? [];
+    return holders.filter((dev) => dev !== LOCAL_DEVICE_ID && this.d.remoteState?.(folder, dev) === 'valid');
+  }
+
+  /** Local files with the same blocks as `g`, in this folder first, then in the other running ones (at most four). */
+  private sameContent(folder: string, g: FileInfo): BlockSource[] {
+    if (!g.blocksHash) return [];
+    const out: BlockSource[] = [];
+    const ids = [folder, ...[...this.runners.keys()].filter((x) => x !== folder)];
+    for (const id of ids) {
+      const r = this.runners.get(id);
+      if (!r || r.cfg.type === 'receiveencrypted') continue;
+      for (const m of this.d.index.sameContent(id, g.blocksHash, id === folder ? g.name : '', 4 - out.length)) {
+        out.push({ abs: path.join(r.root, m.name), blockHashes: g.blockHashes, blockSize: g.blockSize, size: m.size, origin: false });
+      }
+      if (out.length >= 4) break;
+    }
+    return out;
+  }
+
+  /**
+   * DownloadProgress every progressUpdateIntervalS (5 s by default, never when negative) while
+   * something is pulled, and once more when it ends: every folder's files being pulled and how
+   * far each is, as 1.19.2's progress emitter sends it.
+   */
+  private scheduleProgress(): void {
+    const s = Number(this.d.config.current().options.progressUpdateIntervalS ?? 5);
+    if (this.stopped || s < 0) return;
+    this.progressTimer = this.d.clock.setTimeout(() => {
+      const out: Record<string, Record<string, PullerProgress>> = {};
+      for (const [id, r] of this.runners) {
+        const p = r.pullProgress();
+        if (p.size > 0) out[id] = Object.fromEntries([...p].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, v]) => [n, { ...v }]));
+      }
+      const text = JSON.stringify(out);
+      if (text !== this.lastProgress) {
+        this.lastProgress = text;
+        this.d.events.append('DownloadProgress', out);
+      }
+      this.scheduleProgress();
+    }, (s === 0 ? 5 : s) * 1000);
+    (this.progressTimer as { unref?: () => void }).unref?.();
   }
 
   private concurrency(cfg: Readonly<Configuration>): number {
@@ -122,11 +185,13 @@ export class FolderService {
       this.d.index.dropFolder(id);
     }
     for (const f of this.d.config.current().folders) if (!f.paused) this.startRunner(f);
+    this.scheduleProgress();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.pump.stop();
+    if (this.progressTimer) this.d.clock.clearTimeout(this.progressTimer);
     await Promise.all([...this.runners.values()].map((r) => r.stop()));
     this.runners.clear();
   }
@@ -146,6 +211,7 @@ export class FolderService {
         folders: this.d.config.current().folders.filter((x) => x.id !== f.id).map((x) => ({ id: x.id, root: expandTilde(x.path) })),
       },
       dirty: (id) => this.pump.dirty(id),
+      peers: this.peers,
       hashed: (bytes) => {
         this.hashedTotal += bytes;
         this.hashedPerFolder.set(f.id, (this.hashedPerFolder.get(f.id) ?? 0) + bytes);
@@ -291,7 +357,10 @@ export class FolderService {
 
   /** A peer changed what the index holds of a folder: its summary (and completions) are due. */
   remoteChanged(id: string): void {
-    if (this.runners.has(id)) this.pump.dirty(id);
+    const r = this.runners.get(id);
+    if (!r) return;
+    this.pump.dirty(id);
+    if (this.d.index.needsAny(id)) r.schedulePull();
   }
 
   /** Global files and bytes of each running folder (the usage report's totals). */
@@ -312,7 +381,7 @@ export class FolderService {
       state: r.state,
       stateChangedMs: r.stateChangedMs,
       error: r.error,
-      errors: r.scanErrors.length,
+      errors: r.scanErrors.length + r.pullErrors.length,
       sequence: this.d.index.sequence(id),
       ignorePatterns: r.hasIgnorePatterns,
       watchError: r.watchError,
@@ -459,11 +528,38 @@ export class FolderService {
     });
   }
 
-  need(id: string, page?: number, perpage?: number): Page<FileInfo> {
-    // Syncthing's NeedFolderFiles: a folder that is not running has no file set to ask ("no such folder").
-    if (!this.runners.has(id)) throw new AppError('not-found', FOLDER_MISSING);
+  /**
+   * GET /rest/db/need (1.19.2's NeedFolderFiles): the files being pulled, then the queued ones,
+   * then the rest of the need, one page over the three.
+   */
+  need(id: string, page?: number, perpage?: number): { page: number; perpage: number; progress: FileInfo[]; queued: FileInfo[]; rest: FileInfo[] } {
+    // A folder that is not running has no file set to ask ("no such folder").
+    const r = this.runners.get(id);
+    if (!r) throw new AppError('not-found', FOLDER_MISSING);
     const p = paging(page, perpage);
-    return { page: p.page, perpage: p.perpage, items: this.d.index.needed(id, p.offset, p.perpage) };
+    const jobs = r.puller?.queue.jobs(0, Number.MAX_SAFE_INTEGER) ?? { progress: [], queued: [] };
+    const named = (names: string[]) => names.map((n) => this.d.index.getGlobal(id, n)).filter((f): f is FileInfo => f !== undefined);
+    const seen = new Set([...jobs.progress, ...jobs.queued]);
+    const all = [...jobs.progress.map((n) => ['progress', n] as const), ...jobs.queued.map((n) => ['queued', n] as const)];
+    const window = all.slice(p.offset, p.offset + p.perpage);
+    const left = p.perpage - window.length;
+    const restOffset = Math.max(0, p.offset - all.length);
+    const rest = left > 0 ? this.d.index.needed(id, restOffset, left + seen.size).filter((f) => !seen.has(f.name)).slice(0, left) : [];
+    return {
+      page: p.page,
+      perpage: p.perpage,
+      progress: named(window.filter(([k]) => k === 'progress').map(([, n]) => n)),
+      queued: named(window.filter(([k]) => k === 'queued').map(([, n]) => n)),
+      rest,
+    };
+  }
+
+  /** POST /rest/db/prio: the file goes first in the pull queue; answers the need page as Syncthing does. */
+  prio(id: string, file: string, page?: number, perpage?: number): ReturnType<FolderService['need']> {
+    const r = this.runners.get(id);
+    if (!r) throw new AppError('not-found', FOLDER_MISSING);
+    r.bringToFront(file);
+    return this.need(id, page, perpage);
   }
 
   remoteNeed(id: string, device: string, page?: number, perpage?: number): Page<FileInfo> {
@@ -478,11 +574,11 @@ export class FolderService {
     return { page: p.page, perpage: p.perpage, items: this.d.index.localWithFlags(id, Flag.ReceiveOnly, p.offset, p.perpage) };
   }
 
-  /** GET /rest/folder/errors: the scan errors of the last scans, paged. */
+  /** GET /rest/folder/errors: the errors of the last scans and of the last pull, by path, paged. */
   errors(id: string, page?: number, perpage?: number): { page: number; perpage: number; errors: ScanError[] | null } {
-    this.runner(id); // unknown: "no such folder"; paused: "folder is paused" (404 both, as Syncthing)
+    const r = this.runner(id); // unknown: "no such folder"; paused: "folder is paused" (404 both, as Syncthing)
     const p = paging(page, perpage);
-    const all = this.runners.get(id)?.scanErrors ?? [];
+    const all = [...r.scanErrors, ...r.pullErrors].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const slice = all.slice(p.offset, p.offset + p.perpage);
     return { page: p.page, perpage: p.perpage, errors: p.offset >= all.length ? null : slice };
   }

@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { freePort, prepareReferenceHome, referenceUnavailable, startReference, type Reference, type ReferenceOptions } from '../support/syncthing-ref.js';
@@ -89,4 +92,25 @@ export async function refEvents(ref: Reference, since: number, type?: string): P
 export async function lastRefEventId(ref: Reference): Promise<number> {
   const evs = (await ref.json<any[]>('/rest/events?since=0&timeout=0')) ?? [];
   return evs.length ? evs.at(-1).id : 0;
+}
+
+/** Shares folder `id` at `dir` on the reference with Synchro (send-receive, no watcher, hourly rescans unless `extra` says). */
+export async function refFolder(p: Pair, id: string, dir: string, extra: Record<string, unknown> = {}): Promise<void> {
+  const body = { id, label: id, path: dir, type: 'sendreceive', rescanIntervalS: 3600, fsWatcherEnabled: false, devices: [{ deviceID: p.refId }, { deviceID: p.s.app.myId }], ...extra };
+  const r = await p.ref.req('/rest/config/folders', { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+  assert.equal(r.status, 200, await r.text());
+}
+
+/** Syncthing's folder idle with nothing needed and the global state it should have. */
+export async function refInSync(ref: Reference, folder: string, want: (st: any) => boolean, ms = 120_000): Promise<any> {
+  return until(`the reference's ${folder} in sync`, async () => {
+    const st = await ref.json<any>(`/rest/db/status?folder=${folder}`).catch(() => undefined);
+    return st && st.state === 'idle' && st.needTotalItems === 0 && want(st) ? st : undefined;
+  }, ms);
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
 }

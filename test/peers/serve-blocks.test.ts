@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { addFolder, scan, waitForEvent } from '../support/folder-helpers.js';
 import type { Reference } from '../support/syncthing-ref.js';
-import { pair, refSees, skipReason, synchroSees, until, type Pair } from './peer-kit.js';
+import { pair, refFolder, refInSync, refSees, sha256File, skipReason, synchroSees, until } from './peer-kit.js';
 
 /**
  * Issue 26 against Debian's Syncthing 1.19.2: Syncthing pulls what Synchro has. Syncthing's
@@ -14,26 +14,6 @@ import { pair, refSees, skipReason, synchroSees, until, type Pair } from './peer
  */
 
 const opts = { skip: skipReason, timeout: 600_000 };
-
-async function refFolder(p: Pair, id: string, dir: string, extra: Record<string, unknown> = {}): Promise<void> {
-  const body = { id, label: id, path: dir, type: 'sendreceive', rescanIntervalS: 3600, fsWatcherEnabled: false, devices: [{ deviceID: p.refId }, { deviceID: p.s.app.myId }], ...extra };
-  const r = await p.ref.req('/rest/config/folders', { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
-  assert.equal(r.status, 200, await r.text());
-}
-
-/** Syncthing's folder idle with nothing needed and the global state it should have. */
-async function refInSync(ref: Reference, folder: string, want: (st: any) => boolean, ms = 120_000): Promise<any> {
-  return until(`the reference's ${folder} in sync`, async () => {
-    const st = await ref.json<any>(`/rest/db/status?folder=${folder}`).catch(() => undefined);
-    return st && st.state === 'idle' && st.needTotalItems === 0 && want(st) ? st : undefined;
-  }, ms);
-}
-
-async function sha256File(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 async function pullErrors(ref: Reference, folder: string): Promise<unknown[]> {
   return (await ref.json<any>(`/rest/folder/errors?folder=${folder}`)).errors ?? [];

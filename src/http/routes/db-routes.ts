@@ -53,10 +53,9 @@ export function dbRoutes(d: HttpDeps): Route[] {
   const f = d.folders;
   const folder = (ctx: Context) => query(ctx, 'folder') ?? '';
 
-  const needPage = (ctx: Context) => {
-    const p = statusFor(() => f.need(folder(ctx), queryInt(ctx, 'page'), queryInt(ctx, 'perpage')), 404);
-    sendJson(ctx, { page: p.page, perpage: p.perpage, progress: [], queued: [], rest: p.items.map(fileInfoJson) });
-  };
+  const needJson = (p: ReturnType<typeof f.need>) => ({ page: p.page, perpage: p.perpage, progress: p.progress.map(fileInfoJson), queued: p.queued.map(fileInfoJson), rest: p.rest.map(fileInfoJson) });
+  const needPage = (ctx: Context) => sendJson(ctx, needJson(statusFor(() => f.need(folder(ctx), queryInt(ctx, 'page'), queryInt(ctx, 'perpage')), 404)));
+  const prio = (ctx: Context) => sendJson(ctx, needJson(statusFor(() => f.prio(folder(ctx), query(ctx, 'file') ?? '', queryInt(ctx, 'page'), queryInt(ctx, 'perpage')), 404)));
 
   const errorsPage = (ctx: Context) => {
     const e = statusFor(() => f.errors(folder(ctx), queryInt(ctx, 'page'), queryInt(ctx, 'perpage')), 404);
@@ -179,7 +178,7 @@ export function dbRoutes(d: HttpDeps): Route[] {
         sendEmpty(ctx);
       },
     },
-    { method: 'POST', path: '/rest/db/prio', handler: needPage },
+    { method: 'POST', path: '/rest/db/prio', handler: prio },
     // Both run in the background; Syncthing answers 200 at once whatever the folder. With
     // `_async=true` the answer is a job whose status says when the work is done.
     ...(['override', 'revert'] as const).map(

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { ByteBudget } from '../byte-budget.js';
+import { readFull, sha256Equals } from '../block-io.js';
 import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -39,45 +40,8 @@ const MAX_BLOCK = 16 << 20;
 /** Open files are kept this long after their last read (a pull asks for a file's blocks in a burst). */
 const HANDLE_IDLE_MS = 2000;
 const MAX_HANDLES = 64;
-/** Hashing gives the event loop a turn after each slice of this many bytes. */
-const HASH_SLICE = 1 << 20;
 /** Blocks read and hashed at once, for all peers. */
 const DISK_STAGE = 4;
-
-/** Bytes held, waiters served in order, each take at most the limit (a take of more waits for all of it). */
-export class ByteBudget {
-  private used = 0;
-  private readonly waiters: { n: number; go: () => void }[] = [];
-
-  constructor(private limit: () => number) {}
-
-  async take(n: number): Promise<() => void> {
-    const want = Math.min(n, this.limit());
-    if (this.waiters.length > 0 || this.used + want > this.limit()) await new Promise<void>((go) => this.waiters.push({ n: want, go }));
-    else this.used += want;
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.used -= want;
-      this.wake();
-    };
-  }
-
-  private wake(): void {
-    while (this.waiters.length > 0) {
-      const w = this.waiters[0]!;
-      if (this.used > 0 && this.used + w.n > this.limit()) return;
-      this.waiters.shift();
-      this.used += w.n;
-      w.go();
-    }
-  }
-
-  get inUse(): number {
-    return this.used;
-  }
-}
 
 interface Handle {
   fh: fs.FileHandle;
@@ -395,28 +359,3 @@ async function closeWhenDone(h: Handle): Promise<void> {
   await h.fh.close();
 }
 
-/** Reads until `buf` is full or the file ends; returns the bytes read. */
-async function readFull(fh: fs.FileHandle, buf: Buffer, offset: number): Promise<number> {
-  let n = 0;
-  while (n < buf.length) {
-    const { bytesRead } = await fh.read(buf, n, buf.length - n, offset + n);
-    if (bytesRead === 0) break;
-    n += bytesRead;
-  }
-  return n;
-}
-
-/**
- * SHA-256 on this thread, a slice at a time with a turn of the event loop between slices: about
- * 0.7 ms per MiB here, where WebCrypto's digest in libuv's threads cost three times the CPU (a copy
- * and a thread hop per call), and CPU is what a transfer on a small machine runs out of.
- */
-async function sha256Equals(data: Uint8Array, want: Uint8Array): Promise<boolean> {
-  if (want.length !== 32) return false;
-  const h = createHash('sha256');
-  for (let off = 0; off < data.length; off += HASH_SLICE) {
-    if (off > 0) await new Promise<void>((r) => setImmediate(r));
-    h.update(data.subarray(off, off + HASH_SLICE));
-  }
-  return h.digest().equals(want);
-}

@@ -11,7 +11,7 @@ import { ProtocolError } from '../../bep/pb.js';
 import { clientOptions, cryptoName, peerCertificate, serverOptions, type DeviceKeys } from '../../bep/tls.js';
 import { background } from '../../shared/background.js';
 import { deviceIdFromCertificate, formatDeviceId } from '../../shared/device-id.js';
-import { messageOf } from '../../shared/errors.js';
+import { AppError, messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { formatTimeSeconds, ZERO_TIME } from '../../shared/time-format.js';
 import type { PendingService } from '../pending-service.js';
@@ -19,6 +19,7 @@ import { dialTargets, listenTargets, type TcpAddress } from './addresses.js';
 import { clusterConfigFor, type IndexInfo } from './cluster-config.js';
 import type { IndexExchange, PeerLink } from './index-exchange.js';
 import { both, TokenBucket } from './throttle.js';
+import { BlockRequests } from './block-requests.js';
 
 /** A device's traffic: wire bytes (after compression) and BEP messages, each way. */
 export interface DeviceTraffic {
@@ -67,6 +68,8 @@ interface Live {
   link: PeerLink;
   /** The peer's latest ClusterConfig (sharing that starts later on our side starts from it). */
   lastClusterConfig?: ClusterConfig;
+  /** Our block requests on this connection. */
+  requests: BlockRequests;
 }
 
 export interface ConnectionStatus {
@@ -357,7 +360,9 @@ export class ConnectionService {
       gotClusterConfig: false,
       conn: undefined as unknown as BepConnection,
       link: { device, get closed() { return live.conn.closed; }, send: (m, flushed) => live.conn.send(m, flushed) },
+      requests: undefined as unknown as BlockRequests,
     };
+    live.requests = new BlockRequests(live.link);
     live.conn = new BepConnection(
       socket,
       rest,
@@ -444,6 +449,7 @@ export class ConnectionService {
       if (this.active.get(live.device) !== live) return;
       return this.d.exchange?.received(live.link, m.msg, m.type === MessageType.IndexUpdate);
     }
+    if (m.type === MessageType.Response) return live.requests.answered(m.msg);
     if (m.type === MessageType.Request) {
       // Admission under the request bounds is awaited here: a peer at its bound is not read from.
       if (this.d.blocks && this.active.get(live.device) === live) return this.d.blocks.request(live.link, m.msg);
@@ -486,6 +492,7 @@ export class ConnectionService {
   }
 
   private onClosed(live: Live, reason: string, byPeer: boolean): void {
+    live.requests.close(reason);
     this.d.exchange?.disconnected(live.link);
     this.totalIn += live.conn.inBytes;
     this.totalOut += live.conn.outBytes;
@@ -609,6 +616,16 @@ export class ConnectionService {
     const f = live.remoteFolders.get(folder);
     if (!f) return 'notSharing';
     return f.paused ? 'paused' : 'valid';
+  }
+
+  /**
+   * Asks a connected device for a block (the data unverified: the caller checks its hash). Fails
+   * at once when the device is not connected, or when it does not share the folder validly.
+   */
+  requestBlock(device: string, q: Omit<Request, 'id'>, signal?: AbortSignal): Promise<Uint8Array> {
+    const live = this.active.get(device);
+    if (!live || live.conn.closed || this.remoteFolderState(device, q.folder) !== 'valid') return Promise.reject(new AppError('internal', `device ${device} is not connected with folder ${q.folder}`));
+    return live.requests.ask(q, signal);
   }
 
   /** Connected devices right now. */

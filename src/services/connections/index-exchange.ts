@@ -119,6 +119,8 @@ export class IndexExchange implements IndexInfo {
       mine.set(f.id, s);
       background(this.runSender(link, s), (m) => this.d.log.debug(m), `sending the index of ${f.id} to ${link.device}`);
     }
+    // The device may now have what we need (its index may not change at all on this connection).
+    for (const f of cc.folders) if (this.shared(f.id, link.device)) this.d.remoteChanged(f.id);
   }
 
   /**
