@@ -31,10 +31,17 @@ export async function pair(
   o: { synchroDials?: boolean; refDials?: boolean; ref?: Omit<ReferenceOptions, 'devices'>; synchroKnowsRef?: boolean; refKnowsSynchro?: boolean; name?: string; realPings?: boolean; home?: string } = {},
 ): Promise<Pair> {
   const { dir, cleanup } = await tempDir();
-  t.after(cleanup);
+  // One hook, in order: both devices stop before their folders are removed (a puller may still be writing).
+  let stopRef = async () => {};
+  let stopSynchro = async () => {};
+  t.after(async () => {
+    await stopRef();
+    await stopSynchro();
+    await cleanup();
+  });
   // Pings every 2 s unless the real interval (90 s) is what is being tested.
   const s = await startServer({ ...(o.realPings ? {} : { syncTimers: { pingIntervalMs: 2000 } }), ...(o.home ? { home: o.home } : {}) });
-  t.after(() => s.stop());
+  stopSynchro = () => s.stop();
   const synchroAddress = s.app.connections.listening[0]!;
   // Redials every second, as the reference does: a dial that comes before the other side listens is retried soon.
   await s.req('/rest/config/options', { method: 'PATCH', body: JSON.stringify({ reconnectionIntervalS: 1 }) });
@@ -53,7 +60,7 @@ export async function pair(
     ...o.ref,
     devices: o.refKnowsSynchro === false ? [] : [{ id: s.app.myId, name: 'synchro', addresses: o.refDials ? [synchroAddress] : ['dynamic'] }],
   });
-  t.after(() => ref.stop());
+  stopRef = () => ref.stop();
   await fs.mkdir(path.join(dir, 'sy'), { recursive: true });
   return { s, ref, refId, dir, synchroAddress };
 }
@@ -114,3 +121,12 @@ export async function sha256File(file: string): Promise<string> {
   for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
   return h.digest('hex');
 }
+
+/** Synchro's folder idle, nothing needed, and its status as `want` says. */
+export async function synchroInSync(s: TestServer, folder: string, want: (st: any) => boolean = () => true, ms = 120_000): Promise<any> {
+  return until(`Synchro's ${folder} in sync`, async () => {
+    const st = await s.json(`/rest/db/status?folder=${folder}`).catch(() => undefined);
+    return st && st.state === 'idle' && st.needTotalItems === 0 && want(st) ? st : undefined;
+  }, ms);
+}
+

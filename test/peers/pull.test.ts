@@ -4,8 +4,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { addFolder, scan } from '../support/folder-helpers.js';
-import type { TestServer } from '../support/test-server.js';
-import { pair, refFolder, refInSync, sha256File, skipReason, until, type Pair } from './peer-kit.js';
+import { pair, refFolder, refInSync, sha256File, skipReason, synchroInSync, until, type Pair } from './peer-kit.js';
 
 /**
  * Issue 27 against Debian's Syncthing 1.19.2: Synchro pulls what Syncthing has — creations,
@@ -14,14 +13,6 @@ import { pair, refFolder, refInSync, sha256File, skipReason, until, type Pair } 
  */
 
 const opts = { skip: skipReason, timeout: 600_000 };
-
-/** Synchro's folder idle, nothing needed, and its status as `want` says. */
-export async function synchroInSync(s: TestServer, folder: string, want: (st: any) => boolean = () => true, ms = 120_000): Promise<any> {
-  return until(`Synchro's ${folder} in sync`, async () => {
-    const st = await s.json(`/rest/db/status?folder=${folder}`).catch(() => undefined);
-    return st && st.state === 'idle' && st.needTotalItems === 0 && want(st) ? st : undefined;
-  }, ms);
-}
 
 /** Both sides hold the same global and local state of the folder (1.19.2 counts 128 bytes per directory and symlink, Synchro none, as v2). */
 async function sameCounts(p: Pair, folder: string): Promise<void> {

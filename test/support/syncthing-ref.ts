@@ -222,8 +222,22 @@ export async function startReference(home: string, apiKeyOrOpts: string | Refere
           clearTimeout(timer);
         },
         async kill() {
+          // `syncthing serve` may run its worker as a child of a monitor process: both go.
+          const kids = await childrenOf(child.pid!);
           child.kill('SIGKILL');
+          for (const pid of kids) {
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              // gone already
+            }
+          }
           await exited;
+          const alive = async (pid: number) => {
+            const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+            return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+          };
+          for (const pid of kids) for (let i = 0; i < 250 && (await alive(pid)); i++) await new Promise((r) => setTimeout(r, 20));
         },
       };
     }
@@ -231,4 +245,16 @@ export async function startReference(home: string, apiKeyOrOpts: string | Refere
   }
   child.kill('SIGKILL');
   throw new Error(`syncthing did not answer: ${stderr}`);
+}
+
+/** The processes whose parent is `pid` (from /proc). */
+async function childrenOf(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const e of await fs.readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(e)) continue;
+    const stat = await fs.readFile(`/proc/${e}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === pid) out.push(Number(e));
+  }
+  return out;
 }
