@@ -9,7 +9,7 @@ import { pollFanout, streamFanout } from './events-workloads.js';
 import { throughput } from './throughput.js';
 import { connectTime, idleConnectionCost, listenOnLoopback } from './peers-workloads.js';
 import { forget, receiveIndex, sendIndex } from './index-workloads.js';
-import { transfer } from './transfer-workloads.js';
+import { renameTime, transfer } from './transfer-workloads.js';
 import { peerIdentities } from '../test/support/peer-identities.js';
 import { copyVersionsWork, makeRevertTree, makeVersionsTree, versionsWorkload } from './versions-workloads.js';
 import { addAndWait, burst, enableWatch, latencyMs, makeBigFiles, makeTree, median, now, rescan, sleep, status, watchLatency } from './workloads.js';
@@ -81,7 +81,7 @@ if (want('hash')) {
 const XFER = quick ? { mib: 128, small: 2_000 } : { mib: 1024, small: 10_000 };
 const xferBig = path.join(lab, `xfer-big-${XFER.mib}`);
 const xferSmall = path.join(lab, `xfer-small-${XFER.small}`);
-if (want('transfer') && withRef) {
+if ((want('transfer') || want('pull')) && withRef) {
   console.error(`bench: preparing a ${XFER.mib} MiB file and ${XFER.small} small files in ${lab}`);
   makeBigFiles(xferBig, 1, XFER.mib);
   makeTree(xferSmall, XFER.small);
@@ -333,6 +333,33 @@ async function transferWorkload(who: Server['name'], round: number): Promise<voi
   });
 }
 
+/** Syncthing sends, `who` receives: a 1 GiB file (with the receiver's RSS), then its rename, then 10,000 small files. */
+async function pullWorkload(who: Server['name'], round: number): Promise<void> {
+  if (!withRef) return;
+  const receiver = (h: string) => (who === 'synchro' ? startSynchro(h) : startSyncthing(h, { lowPriority: false }));
+  await withServer((h) => startSyncthing(h, { lowPriority: false }), `xpull-send-${who}`, 'syncthing', round, async (st) => {
+    const big = path.join(lab, `xpull-src-big-${who}-${round}`);
+    fs.rmSync(big, { recursive: true, force: true });
+    fs.cpSync(xferBig, big, { recursive: true });
+    await withServer(receiver, `xpull-big-${who}`, who, round, async (s) => {
+      const dest = path.join(lab, `xpull-big-${who}-${round}`);
+      const r = await transfer(st, s, 'xbig', big, 1, XFER.mib << 20, dest, 1800, 'receiver');
+      record(`receive a ${XFER.mib} MiB file from a Syncthing`, 's', who, r.seconds, '≤ 1.25×');
+      record(`receiver RSS above idle while receiving it`, 'MiB', who, r.rssGrowthMiB, '≤ 250 MiB');
+      const name = fs.readdirSync(big).find((n) => !n.startsWith('.st'))!;
+      record(`a rename of that file on the Syncthing, until the receiver has it`, 's', who, await renameTime(st, s, 'xbig', big, name, `renamed-${name}`), '≤ 1 s');
+      fs.rmSync(dest, { recursive: true, force: true });
+    });
+    fs.rmSync(big, { recursive: true, force: true });
+    await withServer(receiver, `xpull-small-${who}`, who, round, async (s) => {
+      const dest = path.join(lab, `xpull-small-${who}-${round}`);
+      const r = await transfer(st, s, 'xsmall', xferSmall, XFER.small, 0, dest, 1800, 'receiver');
+      record(`receive ${XFER.small} small files from a Syncthing`, 's', who, r.seconds, '≤ 1.5×');
+      fs.rmSync(dest, { recursive: true, force: true });
+    });
+  });
+}
+
 const servers: [Server['name'], (home: string) => Promise<Server>][] = [['synchro', (h) => startSynchro(h)]];
 if (withRef) servers.push(['syncthing', (h) => startSyncthing(h)]);
 
@@ -350,6 +377,7 @@ for (let round = 0; round < rounds; round++) {
     if (want('peers')) await peersWorkload(start, who, round);
     if (want('index')) await indexWorkload(start, who, round);
     if (want('transfer')) await transferWorkload(who, round);
+    if (want('pull')) await pullWorkload(who, round);
   }
 }
 await indexSource?.stop();

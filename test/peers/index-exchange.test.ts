@@ -64,21 +64,26 @@ test("Syncthing's 10,000 files: Synchro's global counts and need equal Syncthing
   await fs.mkdir(path.join(p.dir, 'sy', 'f'), { recursive: true });
   await fs.writeFile(path.join(p.dir, 'sy', 'f', 'mine.txt'), 'a local addition\n');
   const since = await lastRefEventId(p.ref);
-  await addFolder(p.s, 'f', path.join(p.dir, 'sy', 'f'), { type: 'receiveonly', devices: [{ deviceID: p.refId }] });
+  // No room for any file (minDiskFree 100 %): the need stays what the index says while the puller
+  // makes only the directories and symlinks, and reports every file it cannot take.
+  await addFolder(p.s, 'f', path.join(p.dir, 'sy', 'f'), { type: 'receiveonly', devices: [{ deviceID: p.refId }], minDiskFree: { value: 100, unit: '%' }, pullerPauseS: 3600 });
   await synchroSees(p);
   await until("the reference to get Synchro's index", async () => (await refEvents(p.ref, since, 'RemoteIndexUpdated')).some((e) => e.data.folder === 'f' && e.data.items === 1), 30_000);
   const mine = await p.ref.json<any>('/rest/db/file?folder=f&file=mine.txt');
   assert.equal(mine.global.invalid, true, 'a receive-only change goes out invalid');
   assert.deepEqual(mine.global.version, [], '...and without a version');
-  const ours = await until('Synchro to hold the whole of the reference index', async () => {
+  const ours = await until('Synchro to hold the whole of the reference index, and its pull to have settled', async () => {
     const st = await p.s.json('/rest/db/status?folder=f');
-    return st.globalFiles === theirs.globalFiles && st.globalDeleted === theirs.globalDeleted ? st : undefined;
+    return st.state === 'idle' && st.pullErrors === 9980 && st.globalFiles === theirs.globalFiles && st.globalDeleted === theirs.globalDeleted ? st : undefined;
   }, 120_000);
+  const errs = (await p.s.json('/rest/folder/errors?folder=f&perpage=1')).errors;
+  assert.match(errs[0].error, /^syncing: insufficient space in folder f \(.*\): current [\d.]+ % < required 100 %$/);
   assert.deepEqual(counts(ours), counts(theirs));
   // 1.19.2 counts 128 bytes per directory and symlink; v2 and Synchro count none.
   assert.equal(ours.globalBytes, theirs.globalBytes - 128 * (theirs.globalDirectories + theirs.globalSymlinks));
   assert.equal(ours.needFiles, 9980);
-  assert.equal(ours.needSymlinks, 5);
+  assert.equal(ours.needSymlinks, 0, 'symlinks need no space');
+  assert.equal(ours.localSymlinks, 5);
   assert.equal(ours.needDeletes, 0, 'a deletion we never had is not needed');
 
   const need = await p.s.json('/rest/db/need?folder=f&perpage=20000');
@@ -120,7 +125,7 @@ test("Synchro's own 1,000 files show in Syncthing's global counts and availabili
   const p = await pair(t, { synchroDials: true });
   const ourDir = path.join(p.dir, 'sy', 'g');
   await makeTree(ourDir, 10, 100);
-  await addFolder(p.s, 'g', ourDir, { devices: [{ deviceID: p.refId }] });
+  await addFolder(p.s, 'g', ourDir, { type: 'sendonly', devices: [{ deviceID: p.refId }] });
   await scan(p.s, 'g');
   const refDir = path.join(p.dir, 'ref-g');
   await makeTree(path.join(refDir, 'theirs'), 2, 5);
@@ -196,7 +201,7 @@ test("Synchro's index deleted: Syncthing sees a new index ID, and both sides hol
   const p = await pair(t, { synchroDials: true, home });
   const ourDir = path.join(p.dir, 'sy', 'h');
   await makeTree(ourDir, 2, 50);
-  await addFolder(p.s, 'h', ourDir, { devices: [{ deviceID: p.refId }] });
+  await addFolder(p.s, 'h', ourDir, { type: 'sendonly', devices: [{ deviceID: p.refId }] });
   await scan(p.s, 'h');
   const refDir = path.join(p.dir, 'ref-h');
   await makeTree(path.join(refDir, 'theirs'), 1, 30);
@@ -236,7 +241,7 @@ test('50 concurrent versions made apart (mtime ahead, behind and tied, deletions
     await fs.utimes(path.join(ourDir, n), ourT, ourT);
     await fs.utimes(path.join(refDir, n), refT, refT);
   }
-  await addFolder(p.s, 'c', ourDir, { devices: [{ deviceID: p.refId }] });
+  await addFolder(p.s, 'c', ourDir, { type: 'sendonly', devices: [{ deviceID: p.refId }] });
   await scan(p.s, 'c');
   await refFolder(p, 'c', refDir);
   await refIdle(p.ref, 'c');
