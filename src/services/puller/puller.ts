@@ -140,7 +140,7 @@ export class Puller {
               buckets.set(key, [...(buckets.get(key) ?? []), cur]);
             } else await this.item(g, 'delete', () => this.deleteFile(g, cur));
           } else if (g.type === FileType.File) {
-            if (cur && !cur.deleted && cur.type === FileType.File && cur.size === g.size && Buffer.compare(cur.blockHashes, g.blockHashes) === 0 && cur.blockHashes.length > 0 === g.blockHashes.length > 0) {
+            if (cur && !cur.deleted && cur.type === FileType.File && cur.size === g.size && Buffer.compare(cur.blockHashes, g.blockHashes) === 0) {
               await this.item(g, 'metadata', () => this.shortcut(g));
             } else this.queue.push({ name: g.name, size: g.size, modifiedNs: g.modifiedNs });
           } else if (g.type === FileType.Directory) {
