@@ -1,5 +1,6 @@
 import { lz4Compress, lz4Decompress, MAX_MESSAGE_LEN } from './lz4.js';
-import { Compression, decodeHeader, decodeHello, encodeHeader, encodeHello, type Hello } from './messages.js';
+import { bodyPool, POOL_MIN } from './body-pool.js';
+import { Compression, decodeHeader, decodeHello, encodeHeader, encodeHello, MessageType, type Hello } from './messages.js';
 import { PbWriter, ProtocolError } from './pb.js';
 
 /**
@@ -35,6 +36,7 @@ export function helloFrame(h: Hello): Uint8Array {
 }
 
 const EMPTY = new Uint8Array(0);
+const takeBody = (n: number) => bodyPool.take(n);
 
 /** Collects bytes until whole units can be taken off the front; never copies more than it must. */
 class ByteQueue {
@@ -48,8 +50,11 @@ class ByteQueue {
     this.length += b.length;
   }
 
-  /** Takes `n` bytes off the front (the caller checked `length`). */
-  take(n: number): Uint8Array {
+  /**
+   * Takes `n` bytes off the front (the caller checked `length`). They are a view of what arrived
+   * when one chunk holds them all; else a copy, into memory from `into` when it is given.
+   */
+  take(n: number, into?: (n: number) => Uint8Array): Uint8Array {
     if (n === 0) return EMPTY;
     const first = this.chunks[0]!;
     if (first.length - this.head >= n) {
@@ -62,7 +67,7 @@ class ByteQueue {
       this.length -= n;
       return out;
     }
-    const out = new Uint8Array(n);
+    const out = into ? into(n) : new Uint8Array(n);
     let at = 0;
     while (at < n) {
       const c = this.chunks[0]!;
@@ -154,7 +159,9 @@ export class FrameReader {
         this.bodyLen = n;
       }
       if (this.q.length < this.bodyLen) break;
-      const raw = this.q.take(this.bodyLen);
+      // A big uncompressed Response (a block) goes into pooled memory its consumer gives back.
+      const pooled = this.header.type === MessageType.Response && this.header.compression === Compression.None && this.bodyLen >= POOL_MIN;
+      const raw = this.q.take(this.bodyLen, pooled ? takeBody : undefined);
       const body = this.header.compression === Compression.LZ4 ? lz4Decompress(raw) : raw;
       out.push({ type: this.header.type, body, wireBytes: 2 + this.headerLen + 4 + this.bodyLen });
       this.headerLen = -1;

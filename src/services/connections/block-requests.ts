@@ -1,3 +1,4 @@
+import { bodyPool } from '../../bep/body-pool.js';
 import { ErrorCode, MessageType, type Request, type Response } from '../../bep/messages.js';
 import { AppError } from '../../shared/errors.js';
 import type { PeerLink } from './index-exchange.js';
@@ -37,7 +38,10 @@ export class BlockRequests {
     return this.waiting.size;
   }
 
-  /** Sends the request and resolves with the data (not yet verified: the caller checks the hash). */
+  /**
+   * Sends the request and resolves with the data (not yet verified: the caller checks the hash).
+   * The data may be pooled memory: the caller gives it back with `bodyPool.give` once it is done.
+   */
   ask(q: Omit<Request, 'id'>, signal?: AbortSignal, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Uint8Array> {
     if (this.ended !== undefined) return Promise.reject(new AppError('internal', `connection closed: ${this.ended}`));
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -61,9 +65,16 @@ export class BlockRequests {
   /** A Response arrived. */
   answered(r: Response): void {
     const w = this.waiting.get(r.id);
-    if (!w) return;
-    if (r.code !== ErrorCode.NoError) return this.settle(r.id, undefined, new AppError('internal', `peer answered: ${CODE_TEXT[r.code] ?? `error code ${r.code}`}`));
-    if (r.data.length !== w.size) return this.settle(r.id, undefined, new AppError('internal', `peer answered ${r.data.length} bytes for a block of ${w.size}`));
+    // Data nobody takes goes back to the pool it came from (the answer to nothing, or a refusal).
+    if (!w) return bodyPool.give(r.data);
+    if (r.code !== ErrorCode.NoError) {
+      bodyPool.give(r.data);
+      return this.settle(r.id, undefined, new AppError('internal', `peer answered: ${CODE_TEXT[r.code] ?? `error code ${r.code}`}`));
+    }
+    if (r.data.length !== w.size) {
+      bodyPool.give(r.data);
+      return this.settle(r.id, undefined, new AppError('internal', `peer answered ${r.data.length} bytes for a block of ${w.size}`));
+    }
     this.settle(r.id, r.data);
   }
 

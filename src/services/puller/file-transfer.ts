@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { bodyPool } from '../../bep/body-pool.js';
 import type { Request } from '../../bep/messages.js';
 import type { FileInfo } from '../../shared/file-info.js';
 import { messageOf } from '../../shared/errors.js';
@@ -169,7 +170,11 @@ async function pullMissing(g: FileInfo, fh: fs.FileHandle, have: Uint8Array, d: 
     const release = await d.budget.take(size);
     const task = fetchBlock(g, i, size, d)
       .then(async (data) => {
-        await writeFull(fh, data, i * g.blockSize);
+        try {
+          await writeFull(fh, data, i * g.blockSize);
+        } finally {
+          bodyPool.give(data);
+        }
         done(i);
         p.pulled++;
         p.pulling--;
@@ -199,6 +204,7 @@ async function fetchBlock(g: FileInfo, i: number, size: number, d: TransferDeps)
       const data = await d.request(dev, q, d.signal);
       d.received(data.length);
       if (await sha256Equals(data, q.hash)) return data;
+      bodyPool.give(data);
       last = `${dev}: hash mismatch`;
     } catch (err) {
       if (d.signal.aborted) throw d.signal.reason;
