@@ -9,7 +9,7 @@ import { pollFanout, streamFanout } from './events-workloads.js';
 import { throughput } from './throughput.js';
 import { connectTime, idleConnectionCost, listenOnLoopback } from './peers-workloads.js';
 import { forget, receiveIndex, sendIndex } from './index-workloads.js';
-import { renameTime, transfer } from './transfer-workloads.js';
+import { pageReportingNote, renameTime, transfer } from './transfer-workloads.js';
 import { peerIdentities } from '../test/support/peer-identities.js';
 import { copyVersionsWork, makeRevertTree, makeVersionsTree, versionsWorkload } from './versions-workloads.js';
 import { addAndWait, burst, enableWatch, latencyMs, makeBigFiles, makeTree, median, now, rescan, sleep, status, watchLatency } from './workloads.js';
@@ -85,6 +85,8 @@ if ((want('transfer') || want('pull')) && withRef) {
   console.error(`bench: preparing a ${XFER.mib} MiB file and ${XFER.small} small files in ${lab}`);
   makeBigFiles(xferBig, 1, XFER.mib);
   makeTree(xferSmall, XFER.small);
+  const note = pageReportingNote();
+  if (note) console.error(`bench: ${note}`);
 }
 
 async function treeWorkloads(start: (home: string) => Promise<Server>, who: Server['name'], round: number): Promise<void> {
@@ -346,6 +348,8 @@ async function pullWorkload(who: Server['name'], round: number): Promise<void> {
       const r = await transfer(st, s, 'xbig', big, 1, XFER.mib << 20, dest, 1800, 'receiver');
       record(`receive a ${XFER.mib} MiB file from a Syncthing`, 's', who, r.seconds, '≤ 1.25×');
       record(`receiver RSS above idle while receiving it`, 'MiB', who, r.rssGrowthMiB, '≤ 250 MiB');
+      record(`receiver CPU while receiving it`, 's', who, r.receiverCpuS, '—');
+      record(`sender CPU meanwhile`, 's', who, r.senderCpuS, '—');
       const name = fs.readdirSync(big).find((n) => !n.startsWith('.st'))!;
       record(`a rename of that file on the Syncthing, until the receiver has it`, 's', who, await renameTime(st, s, 'xbig', big, name, `renamed-${name}`), '≤ 1 s');
       fs.rmSync(dest, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { freePort, startReference, type Reference } from '../test/support/syncthing-ref.js';
@@ -11,10 +12,24 @@ export interface Server {
   home: string;
   /** Resident set size of the serving process, in MiB. */
   rssMiB(): number;
+  /** CPU time the serving process has used so far (all its threads, user and system), in seconds. */
+  cpuS(): number;
   stop(): Promise<void>;
 }
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+
+/** utime + stime of a process from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s). */
+function cpuOf(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 
 function rssOf(pid: number | undefined): number {
   if (!pid) return NaN;
@@ -22,10 +37,15 @@ function rssOf(pid: number | undefined): number {
   return Number(r.stdout.trim()) / 1024;
 }
 
+/** Extra flags for Synchro's node (`BENCH_SYNCHRO_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'`), for profiling a row. */
+function nodeArgs(): string[] {
+  return (process.env.BENCH_SYNCHRO_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+}
+
 export async function startSynchro(home: string, key = 'bench-key'): Promise<Server> {
   await fs.mkdir(home, { recursive: true });
   const port = await freePort();
-  const p: ChildProcess = spawn(process.execPath, [path.join(root, 'dist', 'main.js'), 'serve', '--home', home, '--gui-address', `127.0.0.1:${port}`, '--gui-apikey', key, '--no-default-folder'], {
+  const p: ChildProcess = spawn(process.execPath, [...nodeArgs(), path.join(root, 'dist', 'main.js'), 'serve', '--home', home, '--gui-address', `127.0.0.1:${port}`, '--gui-apikey', key, '--no-default-folder'], {
     env: { ...process.env, HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -41,6 +61,7 @@ export async function startSynchro(home: string, key = 'bench-key'): Promise<Ser
     key,
     home,
     rssMiB: () => rssOf(p.pid),
+    cpuS: () => cpuOf(p.pid),
     async stop() {
       p.kill('SIGTERM');
       await exited;
@@ -57,5 +78,5 @@ export async function startSyncthing(home: string, o: { lowPriority?: boolean } 
     const pids = r.stdout.trim().split('\n').map(Number).filter(Boolean);
     return pids.map((pid) => ({ pid, rss: rssOf(pid) })).sort((a, b) => b.rss - a.rss)[0]?.pid;
   };
-  return { name: 'syncthing', base: ref.base, key: ref.apiKey, home, rssMiB: () => rssOf(findServer()), stop: () => ref.stop() };
+  return { name: 'syncthing', base: ref.base, key: ref.apiKey, home, rssMiB: () => rssOf(findServer()), cpuS: () => cpuOf(findServer()), stop: () => ref.stop() };
 }
