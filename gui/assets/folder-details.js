@@ -11,7 +11,7 @@ function selectTab(name) {
   const dialog = $('#details-dialog');
   for (const t of $$('[role="tab"]', dialog)) t.setAttribute('aria-selected', String(t.dataset.tab === name));
   for (const p of $$('[role="tabpanel"]', dialog)) p.hidden = p.dataset.panel !== name;
-  ({ browse: () => browse(''), ignores: loadIgnores, versions: loadVersions, changes: loadChanges, errors: loadErrors })[name]();
+  ({ browse: () => browse(''), ignores: loadIgnores, versions: loadVersions, changes: loadChanges, conflicts: loadConflicts, errors: loadErrors })[name]();
 }
 
 async function browse(prefix) {
@@ -195,19 +195,58 @@ async function loadChanges() {
 async function loadErrors() {
   const page = await get(`folder/errors?folder=${q(current.folder.id)}&perpage=500`);
   const errors = page.errors ?? [];
+  $('#errors-summary').textContent = errors.length ? `${errors.length} item${errors.length === 1 ? '' : 's'} could not be synced; they are retried at the next pull.` : '';
   $('#errors-list').replaceChildren(...(errors.length ? errors.map((e) => h('li', {}, h('code', {}, e.path), `: ${e.error}`)) : [h('li', { class: 'empty' }, 'No errors.')]));
 }
 
-/** Called for each folder event: the open Local changes list follows the folder. */
-export function folderChanged(id) {
-  if (current?.folder.id === id && tab === 'changes' && $('#details-dialog').open) loadChanges();
+const CONFLICT = /^(.*)\.sync-conflict-(\d{8})-(\d{6})-([A-Z0-9]{7})(\.[^.]*)?$/;
+
+/** The conflict copies in the folder (from the index), each with the file it is a copy of, when it was set aside and for whose version. */
+async function loadConflicts() {
+  const found = [];
+  const walk = (entries, prefix) => {
+    for (const e of entries ?? []) {
+      const path = prefix ? `${prefix}/${e.name}` : e.name;
+      if (e.type === 'FILE_INFO_TYPE_DIRECTORY') walk(e.children, path);
+      else if (CONFLICT.test(e.name)) found.push({ path, e });
+    }
+  };
+  try {
+    walk(await get(`db/browse?folder=${q(current.folder.id)}`), '');
+  } catch (err) {
+    $('#conflicts-list').replaceChildren(h('li', { class: 'error' }, err.message));
+    return;
+  }
+  found.sort((a, b) => a.path.localeCompare(b.path));
+  $('#conflicts-summary').textContent = found.length
+    ? `${found.length} conflict cop${found.length === 1 ? 'y' : 'ies'}: another device changed these files at the same time. Keep the version you want and delete the other.`
+    : '';
+  $('#conflicts-list').replaceChildren(
+    ...(found.length
+      ? found.map(({ path, e }) => {
+          const [, base, d, t, by, ext] = CONFLICT.exec(e.name);
+          const made = `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)} ${t.slice(0, 2)}:${t.slice(2, 4)}:${t.slice(4)}`;
+          const dir = path.slice(0, path.length - e.name.length);
+          // As 1.19.2 names it, the device in the name is the one whose version took the file's place.
+          return h('li', { dataset: { conflict: path } }, h('code', {}, path), h('span', { class: 'muted' }, ` copy of ${dir}${base}${ext ?? ''}, set aside ${made} for the version from ${by}, ${bytes(e.size)}`));
+        })
+      : [h('li', { class: 'empty' }, 'No conflicts.')]),
+  );
 }
 
-export function openDetails(folder) {
+/** Called for each folder event: an open Local changes, Conflicts or Errors list follows the folder. */
+export function folderChanged(id) {
+  if (current?.folder.id !== id || !$('#details-dialog').open) return;
+  if (tab === 'changes') loadChanges();
+  else if (tab === 'conflicts') loadConflicts();
+  else if (tab === 'errors') loadErrors();
+}
+
+export function openDetails(folder, view = 'browse') {
   current = { folder };
   const dialog = $('#details-dialog');
   $('#details-title').textContent = folder.label || folder.id;
   for (const t of $$('[role="tab"]', dialog)) t.onclick = () => selectTab(t.dataset.tab);
   openDialog(dialog);
-  selectTab('browse');
+  selectTab(view);
 }

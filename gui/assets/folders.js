@@ -5,7 +5,36 @@ import { openDetails } from './folder-details.js';
 // The folder list and the add/edit dialog. State comes from the config, /rest/db/status and
 // /rest/stats/folder, and is kept fresh by events (see main.js).
 
-export const state = { cfg: null, status: {}, stats: {}, progress: {}, myId: '' };
+export const state = { cfg: null, status: {}, stats: {}, progress: {}, downloads: {}, myId: '' };
+
+/**
+ * A DownloadProgress event for a folder: the files being pulled, the bytes done of them, and a
+ * rate from the bytes done of the files that were in the previous event too (a file that finished
+ * leaves the event, which is no negative rate).
+ */
+export function noteDownloads(folder, files) {
+  const now = Date.now();
+  const prev = state.downloads[folder];
+  const done = Object.fromEntries(Object.entries(files ?? {}).map(([name, p]) => [name, p.bytesDone ?? 0]));
+  const names = Object.keys(done);
+  let rate = prev?.rate ?? 0;
+  if (prev && now > prev.at) {
+    const moved = names.reduce((n, name) => n + (name in prev.done ? Math.max(0, done[name] - prev.done[name]) : done[name]), 0);
+    rate = (1000 * moved) / (now - prev.at);
+  }
+  if (names.length === 0) delete state.downloads[folder];
+  else state.downloads[folder] = { at: now, done, rate, files: names.length, bytesDone: names.reduce((n, k) => n + done[k], 0), bytesTotal: Object.values(files).reduce((n, p) => n + (p.bytesTotal ?? 0), 0) };
+}
+
+/**
+ * How far a syncing folder is: what it holds of the global bytes, as Syncthing's GUI reckons it,
+ * plus what has arrived of the files being pulled (so a big file moves the figure block by block).
+ */
+function syncFigures(st, dl) {
+  const left = Math.max(0, st.needBytes - (dl?.bytesDone ?? 0));
+  const pct = st.globalBytes > 0 ? Math.min(100, Math.floor((100 * Math.max(0, st.globalBytes - left)) / st.globalBytes)) : 100;
+  return { pct, left };
+}
 
 const TYPE_NAMES = { sendreceive: 'Send & receive', sendonly: 'Send only', receiveonly: 'Receive only', receiveencrypted: 'Receive encrypted' };
 
@@ -26,9 +55,13 @@ function stateText(f, st) {
   if (!st) return 'Unknown';
   if (st.state === 'scanning' && state.progress[f.id] !== undefined) return `Scanning (${state.progress[f.id]}%)`;
   if (st.state === 'error') return 'Stopped';
+  if (st.state === 'syncing') {
+    const { pct, left } = syncFigures(st, state.downloads[f.id]);
+    return `Syncing (${pct}%, ${bytes(left)} left)`;
+  }
   if (st.state === 'idle' && st.receiveOnlyTotalItems > 0) return 'Local additions';
   if (st.state === 'idle' && st.needTotalItems > 0) return 'Out of sync';
-  return { idle: 'Up to date', scanning: 'Scanning', 'scan-waiting': 'Waiting to scan', cleaning: 'Cleaning versions', 'clean-waiting': 'Waiting to clean', syncing: 'Syncing' }[st.state] ?? st.state;
+  return { idle: 'Up to date', scanning: 'Scanning', 'scan-waiting': 'Waiting to scan', cleaning: 'Cleaning versions', 'clean-waiting': 'Waiting to clean', 'sync-preparing': 'Preparing to sync', 'sync-waiting': 'Waiting to sync' }[st.state] ?? st.state;
 }
 
 export function renderFolders() {
@@ -39,6 +72,7 @@ export function renderFolders() {
       const st = state.status[f.id];
       const stats = state.stats[f.id];
       const errors = st?.errors ?? 0;
+      const dl = state.downloads[f.id];
       return h(
         'li',
         { class: 'card', dataset: { folder: f.id, state: f.paused ? 'paused' : st?.state ?? 'unknown' } },
@@ -53,14 +87,19 @@ export function renderFolders() {
           h('dt', {}, 'Local size'), h('dd', { 'data-role': 'local-bytes' }, st ? bytes(st.localBytes) : '–'),
           h('dt', {}, 'Global'), h('dd', { 'data-role': 'global' }, st ? `${st.globalFiles} files, ${st.globalDirectories} directories, ${bytes(st.globalBytes)}` : '–'),
           st?.needTotalItems ? [h('dt', {}, 'Out of sync'), h('dd', { 'data-role': 'need', class: 'out-of-sync' }, `${st.needTotalItems} items, ${bytes(st.needBytes)}`)] : null,
+          dl && st?.state === 'syncing'
+            ? [h('dt', {}, 'Downloading'), h('dd', { 'data-role': 'downloading' }, `${dl.files} file${dl.files === 1 ? '' : 's'}, ${bytes(dl.bytesDone)} of ${bytes(dl.bytesTotal)} at ${bytes(dl.rate)}/s`)]
+            : null,
           h('dt', {}, 'Last scan'), h('dd', {}, when(stats?.lastScan)),
-          errors ? [h('dt', {}, 'Errors'), h('dd', { class: 'error-count' }, String(errors))] : null,
+          errors
+            ? [h('dt', {}, 'Failed items'), h('dd', { class: 'error-count' }, h('button', { type: 'button', class: 'link', 'data-role': 'failed', onclick: () => openDetails(f, 'errors') }, `${errors} item${errors === 1 ? '' : 's'}`))]
+            : null,
           st?.error ? [h('dt', {}, 'Error'), h('dd', { class: 'error' }, st.error)] : null,
         ),
         h(
           'div',
           { class: 'actions' },
-          h('button', { type: 'button', onclick: () => openDetails(f, state) }, 'Browse'),
+          h('button', { type: 'button', onclick: () => openDetails(f) }, 'Browse'),
           h('button', { type: 'button', onclick: () => setPaused(f, !f.paused) }, f.paused ? 'Resume' : 'Pause'),
           h('button', { type: 'button', disabled: f.paused, onclick: () => api('POST', `db/scan?folder=${q(f.id)}`).catch(() => undefined) }, 'Rescan'),
           h('button', { type: 'button', onclick: () => editFolder(f) }, 'Edit'),

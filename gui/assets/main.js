@@ -1,7 +1,7 @@
 import { api, get, q, whenSignedOut } from './api.js';
 import { $, $$, bytes, duration, h, openDialog } from './dom.js';
 import * as events from './events.js';
-import { addFolder, refreshStats, refreshStatus, renderFolders, state } from './folders.js';
+import { addFolder, noteDownloads, refreshStats, refreshStatus, renderFolders, state } from './folders.js';
 import { addDevice, refreshConnections, refreshPending, renderDevices, setCompletion } from './devices.js';
 import { folderChanged } from './folder-details.js';
 import { addEvent, refreshLog, setupActivity } from './activity.js';
@@ -102,6 +102,7 @@ function wireEvents() {
   events.on('*', (_d, e) => addEvent(e));
   events.on('StateChanged', async (d) => {
     if (d.to !== 'scanning') delete state.progress[d.folder];
+    if (d.from === 'syncing') delete state.downloads[d.folder];
     await refreshStatus(d.folder);
     if (d.from === 'scanning') await refreshStats();
     queueRender();
@@ -125,6 +126,7 @@ function wireEvents() {
   events.on('FolderErrors', async (d) => {
     await refreshStatus(d.folder);
     queueRender();
+    folderChanged(d.folder);
   });
   events.on('ConfigSaved', async () => {
     await loadAll();
@@ -143,6 +145,17 @@ function wireEvents() {
   }
   events.on('FolderCompletion', (d) => {
     setCompletion(d.device, d.folder, d);
+    queueRender();
+  });
+  // Per-block progress of the files being pulled, each about a second apart: the card's
+  // Downloading line and its rate; the status behind the Syncing percentage follows too.
+  events.on('DownloadProgress', async (d) => {
+    for (const [folder, files] of Object.entries(d ?? {})) {
+      noteDownloads(folder, files);
+      await refreshStatus(folder);
+    }
+    // The devices' rates move with the transfer too.
+    await refreshConnections();
     queueRender();
   });
   events.on('FolderPaused', queueRender);

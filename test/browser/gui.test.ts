@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -321,6 +322,85 @@ test('a real Syncthing peer: connected with its address and client; the folder i
     await page.context().close();
     await s.req(`/rest/config/devices/${refId}`, { method: 'DELETE' });
     await s.req('/rest/config/folders/holiday', { method: 'DELETE' });
+    await ref.stop();
+  }
+});
+
+test('pulling from a real Syncthing: syncing progress with a rate, then a conflict copy listed and failed items opened from the card', { skip: skip || referenceUnavailable() }, async () => {
+  const refHome = path.join(dir, 'gui-pull-ref');
+  const refId = await prepareReferenceHome(refHome);
+  const syncPort = await freePort();
+  const theirs = path.join(dir, 'gui-pull-theirs');
+  const ours = path.join(dir, 'gui-pull-ours');
+  const fullTheirs = path.join(dir, 'gui-full-theirs');
+  const fullOurs = path.join(dir, 'gui-full-ours');
+  for (const d of [theirs, ours, fullTheirs, fullOurs]) await fs.mkdir(d, { recursive: true });
+  await fs.writeFile(path.join(theirs, 'big.bin'), randomBytes(24 << 20));
+  await fs.writeFile(path.join(theirs, 'notes.txt'), 'first notes\n');
+  await fs.writeFile(path.join(fullTheirs, 'wont-fit.txt'), 'no room for this\n');
+  await s.req('/rest/config/options', { method: 'PATCH', body: JSON.stringify({ reconnectionIntervalS: 1, progressUpdateIntervalS: 1 }) });
+  const ref = await startReference(refHome, {
+    syncPort,
+    name: 'reference',
+    devices: [{ id: s.app.myId, name: 'synchro', addresses: ['dynamic'] }],
+    folders: [
+      { id: 'pulled', label: 'Pulled', path: theirs, devices: [s.app.myId] },
+      { id: 'full', label: 'Full', path: fullTheirs, devices: [s.app.myId] },
+    ],
+  });
+  const page = await open();
+  try {
+    // About 4 MB/s in, so the 24 MiB take a few seconds to watch.
+    assert.equal((await s.req('/rest/config/devices', { method: 'POST', body: JSON.stringify({ deviceID: refId, name: 'Reference', addresses: [`tcp://127.0.0.1:${syncPort}`], maxRecvKbps: 4000 }) })).status, 200);
+    await addFolder(s, 'pulled', ours, { label: 'Pulled', devices: [{ deviceID: refId }] });
+    const state = card(page, 'pulled').locator('[data-role="state"]');
+    // The percentage moves with the blocks of the one big file, before any file is done.
+    await state.filter({ hasText: /^Syncing \([1-9]\d?%, [\d.]+ (KiB|MiB) left\)$/ }).waitFor({ timeout: 30_000 });
+    const downloading = card(page, 'pulled').locator('[data-role="downloading"]');
+    await downloading.filter({ hasText: /^1 file, [\d.]+ (KiB|MiB) of 24\.0 MiB at [1-9][\d.]* (KiB|MiB)\/s$/ }).waitFor({ timeout: 30_000 });
+    await page.locator(`[data-device="${refId}"] .conn-rates`).filter({ hasText: /^↓ [1-9][\d.]* (KiB|MiB)\/s/ }).waitFor({ timeout: 30_000 });
+    await shot(page, '16-syncing-progress-rate');
+    await state.filter({ hasText: 'Up to date' }).waitFor({ timeout: 60_000 });
+    assert.equal(await downloading.count(), 0, 'no download line once idle');
+    assert.equal((await fs.stat(path.join(ours, 'big.bin'))).size, 24 << 20);
+
+    // Both sides change notes.txt while apart; Syncthing's later edit wins, ours becomes the conflict copy.
+    const pause = (paused: boolean) => s.req(`/rest/config/devices/${refId}`, { method: 'PATCH', body: JSON.stringify({ paused }) });
+    await pause(true);
+    await until('the reference to see Synchro gone', async () => !(await ref.json<any>('/rest/system/connections')).connections[s.app.myId]?.connected, 20_000);
+    await fs.writeFile(path.join(ours, 'notes.txt'), 'our notes\n');
+    await fs.utimes(path.join(ours, 'notes.txt'), 1_800_000_000, 1_800_000_000);
+    await fs.writeFile(path.join(theirs, 'notes.txt'), 'their notes, later\n');
+    await fs.utimes(path.join(theirs, 'notes.txt'), 1_800_000_100, 1_800_000_100);
+    await s.req('/rest/db/scan?folder=pulled', { method: 'POST' });
+    await ref.req('/rest/db/scan?folder=pulled', { method: 'POST' });
+    await pause(false);
+    await card(page, 'pulled').getByRole('button', { name: 'Browse' }).click();
+    const dialog = page.locator('#details-dialog');
+    await dialog.getByRole('tab', { name: 'Conflicts' }).click();
+    const copy = dialog.locator('#conflicts-list [data-conflict^="notes.sync-conflict-"]');
+    await copy.waitFor({ timeout: 30_000 });
+    assert.match((await copy.textContent()) ?? '', new RegExp(String.raw`^notes\.sync-conflict-\d{8}-\d{6}-${refId.slice(0, 7)}\.txt copy of notes\.txt, set aside \d{4}-\d\d-\d\d \d\d:\d\d:\d\d for the version from ${refId.slice(0, 7)}, 10 B$`));
+    assert.match((await dialog.locator('#conflicts-summary').textContent()) ?? '', /^1 conflict copy: /);
+    assert.equal(await fs.readFile(path.join(ours, 'notes.txt'), 'utf8'), 'their notes, later\n');
+    await shot(page, '17-conflicts');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
+    // A folder with no room for what it should pull: failed items on the card, listed one click away.
+    await addFolder(s, 'full', fullOurs, { label: 'Full', devices: [{ deviceID: refId }], minDiskFree: { value: 100, unit: '%' } });
+    const failed = card(page, 'full').locator('[data-role="failed"]');
+    await failed.filter({ hasText: '1 item' }).waitFor({ timeout: 30_000 });
+    await failed.click();
+    await dialog.locator('#errors-list').filter({ hasText: /wont-fit\.txt: .*insufficient space/ }).waitFor({ timeout: 10_000 });
+    assert.match((await dialog.locator('#errors-summary').textContent()) ?? '', /^1 item could not be synced/);
+    assert.equal(await dialog.getByRole('tab', { name: 'Failed items' }).getAttribute('aria-selected'), 'true');
+    await shot(page, '18-failed-items');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+  } finally {
+    await page.context().close();
+    await s.req(`/rest/config/devices/${refId}`, { method: 'DELETE' });
+    await s.req('/rest/config/folders/pulled', { method: 'DELETE' });
+    await s.req('/rest/config/folders/full', { method: 'DELETE' });
     await ref.stop();
   }
 });
