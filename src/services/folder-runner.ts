@@ -280,6 +280,8 @@ export class FolderRunner {
             log: (m) => this.d.log.warn(`folder ${this.cfg.id}: ${m}`),
             signal: s,
           });
+          // What the revert gave back to the global versions is needed now: 1.19.2 pulls it at once.
+          if (this.puller && this.d.index.needsAny(this.cfg.id)) this.schedulePull();
         }),
       signal,
     );

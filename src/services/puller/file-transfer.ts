@@ -72,7 +72,7 @@ const blockLen = (f: Pick<FileInfo, 'size' | 'blockSize'>, i: number) => Math.mi
  * by an earlier try already holds is kept, all-zero blocks of a new temp file are left as holes,
  * blocks found in local files are copied, and the rest are requested from the devices that have
  * them, least busy first, each answer checked with SHA-256 before it is written. Leaves the temp
- * file in place on failure, for the next try to reuse.
+ * file in place on failure, for the next try to reuse, unless the disk is full.
  */
 export async function fillTemp(g: FileInfo, tempRel: string, d: TransferDeps): Promise<void> {
   const abs = path.join(d.root, tempRel);
@@ -112,10 +112,24 @@ export async function fillTemp(g: FileInfo, tempRel: string, d: TransferDeps): P
     await copyLocal(g, fh, have, d, done);
     await pullMissing(g, fh, have, d, done);
     if (d.fsync) await fh.sync();
+  } catch (err) {
+    // A full disk: the temp file cannot be finished, and kept it would hold the space every other
+    // file of the folder needs (1.19.2 keeps it; its users then find nothing syncs until they
+    // delete it by hand). Anything else leaves it for the next try to reuse.
+    if (diskFull(err)) {
+      await fh.close().catch(() => undefined);
+      await fs.rm(abs, { force: true });
+    }
+    throw err;
   } finally {
-    await fh.close();
+    await fh.close().catch(() => undefined);
   }
 }
+
+const diskFull = (err: unknown) => {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+};
 
 /** Blocks from local files: each read, verified and written; a block that does not verify is left to the network. */
 async function copyLocal(g: FileInfo, fh: fs.FileHandle, have: Uint8Array, d: TransferDeps, done: (i: number) => void): Promise<void> {
