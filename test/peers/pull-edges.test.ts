@@ -114,7 +114,8 @@ async function smallDisk(p: Pair, theirs: string, ours: string): Promise<void> {
 
   // minDiskFree 0: no check before, so the disk itself says no, mid-write. The error names it,
   // the old file is still whole, no temp file is left to hold the disk, and the folder carries on.
-  assert.equal((await p.s.req('/rest/config/folders/small', { method: 'PATCH', body: JSON.stringify({ minDiskFree: { value: 0, unit: '%' } }) })).status, 200);
+  // Smallest first, so a small file is not caught by the big ones filling the disk in the same pass.
+  assert.equal((await p.s.req('/rest/config/folders/small', { method: 'PATCH', body: JSON.stringify({ minDiskFree: { value: 0, unit: '%' }, order: 'smallestFirst' }) })).status, 200);
   const full = await until('the disk-full errors', async () => {
     const e = await p.s.json('/rest/folder/errors?folder=small');
     return e.errors?.length === 2 && e.errors.every((x: any) => /no space left on device/i.test(x.error)) ? e.errors : undefined;
