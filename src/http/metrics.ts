@@ -127,8 +127,9 @@ export class Metrics {
   /**
    * The metric names Syncthing (>= 1.24) exports, for its Grafana dashboards, wherever Synchro
    * has the value: folder state and summary, scans and their time, bytes hashed, events created,
-   * and per-device traffic. Pull counters are there at zero (nothing is pulled yet), as Syncthing
-   * registers them for every folder; its fs_* operation counters have no counterpart here.
+   * and per-device traffic, pull iterations with their time and the bytes they put in place by
+   * source (network, the file's old copy, another file, already in the temp file or a hole);
+   * its fs_* operation counters have no counterpart here.
    */
   private syncthingNames(events: EventLog, folders: FolderService, system?: SystemService): void {
     const r = this.registry;
@@ -153,8 +154,16 @@ export class Metrics {
             }
           }
           // Present at zero for every folder, as Syncthing registers them.
-          for (const c of [pulls, pullSeconds, scans, scanSeconds]) c.inc({ folder: id }, 0);
-          for (const source of ['network', 'local_origin', 'local_other', 'local_shifted', 'skipped']) processed.inc({ folder: id, source }, 0);
+          for (const c of [scans, scanSeconds]) c.inc({ folder: id }, 0);
+        }
+        // Pulls are counted by the folders; the counters take the running totals at scrape time.
+        pulls.reset();
+        pullSeconds.reset();
+        processed.reset();
+        for (const [id, t] of folders.pullTotalsByFolder()) {
+          pulls.inc({ folder: id }, t.pulls);
+          pullSeconds.inc({ folder: id }, t.seconds);
+          for (const [source, n] of Object.entries(t.processed)) processed.inc({ folder: id, source }, n);
         }
         for (const [id, n] of folders.hashedBytesByFolder()) hashed.set({ folder: id }, n);
       },

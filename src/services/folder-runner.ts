@@ -28,7 +28,7 @@ import type { FileInfo } from '../shared/file-info.js';
 import type { Semaphore } from './semaphore.js';
 import type { Request } from '../bep/messages.js';
 import { ByteBudget } from './byte-budget.js';
-import type { BlockSource, PullerProgress } from './puller/file-transfer.js';
+import type { BlockSource, ProcessedSource, PullerProgress } from './puller/file-transfer.js';
 import { Puller } from './puller/puller.js';
 
 export type { FolderState };
@@ -50,6 +50,9 @@ export interface RunnerDeps {
   dirty(folder: string): void;
   /** Called after each scan with the bytes it hashed (for the metrics). */
   hashed(bytes: number): void;
+  /** Called after each pull iteration with its seconds, and per block put in place with its source (metrics). */
+  pulled?(seconds: number): void;
+  processed?(source: ProcessedSource, bytes: number): void;
   /** What pulling needs of the other devices (none: the folder never pulls). */
   peers?: PullPeers;
 }
@@ -511,6 +514,7 @@ export class FolderRunner {
       // At least one block of the largest size must fit, as 1.19.2 makes sure.
       budget: new ByteBudget(() => Math.max(pendingKiB * 1024, 16 << 20)),
       received: (bytes) => peers.received?.(id, bytes),
+      ...(this.d.processed ? { processed: this.d.processed } : {}),
     });
   }
 
@@ -567,7 +571,9 @@ export class FolderRunner {
       release = await this.d.limiter.acquire(signal);
       for (let pass = 0; pass < PULL_PASSES; pass++) {
         this.tracker.set('sync-preparing');
+        const t0 = performance.now();
         const r = await puller.iterate(signal);
+        this.d.pulled?.((performance.now() - t0) / 1000);
         for (const n of r.rescan) rescan.add(n);
         errors = r.errors;
         if (r.changed === 0) {

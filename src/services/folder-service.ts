@@ -25,7 +25,7 @@ import { Semaphore } from './semaphore.js';
 import type { ServedFolder } from './connections/block-server.js';
 import { SummaryPump } from './summary-pump.js';
 import type { Request } from '../bep/messages.js';
-import type { BlockSource, PullerProgress } from './puller/file-transfer.js';
+import type { BlockSource, ProcessedSource, PullerProgress } from './puller/file-transfer.js';
 import type { PullPeers } from './folder-runner.js';
 
 export interface FolderServiceDeps {
@@ -95,6 +95,12 @@ function zeroFile(): FileInfo {
  * The folders: one runner per configured, unpaused folder, kept in step with the configuration,
  * and every question the /rest/db, /rest/folder and /rest/stats routes ask about them.
  */
+export interface PullTotals {
+  pulls: number;
+  seconds: number;
+  processed: Record<ProcessedSource, number>;
+}
+
 export class FolderService {
   private readonly runners = new Map<string, FolderRunner>();
   private readonly limiter: Semaphore;
@@ -103,6 +109,8 @@ export class FolderService {
   private hashedTotal = 0;
   /** Bytes hashed per folder since start (Syncthing's syncthing_scanner_hashed_bytes_total); one entry per folder ever run. */
   private readonly hashedPerFolder = new Map<string, number>();
+  /** Pull iterations, their seconds and the bytes they put in place by source, per folder since start. */
+  private readonly pullsPerFolder = new Map<string, PullTotals>();
 
   private progressTimer?: ReturnType<Clock['setTimeout']>;
   private lastProgress = '{}';
@@ -215,6 +223,15 @@ export class FolderService {
       hashed: (bytes) => {
         this.hashedTotal += bytes;
         this.hashedPerFolder.set(f.id, (this.hashedPerFolder.get(f.id) ?? 0) + bytes);
+      },
+      pulled: (seconds) => {
+        const t = this.pullTotals(f.id);
+        t.pulls++;
+        t.seconds += seconds;
+      },
+      processed: (source, bytes) => {
+        const t = this.pullTotals(f.id);
+        t.processed[source] += bytes;
       },
     });
     this.runners.set(f.id, runner);
@@ -726,6 +743,17 @@ export class FolderService {
   /** Bytes hashed by every scan since start. */
   hashedBytes(): number {
     return this.hashedTotal;
+  }
+
+  private pullTotals(id: string): PullTotals {
+    let t = this.pullsPerFolder.get(id);
+    if (!t) this.pullsPerFolder.set(id, (t = { pulls: 0, seconds: 0, processed: { network: 0, local_origin: 0, local_other: 0, local_shifted: 0, skipped: 0 } }));
+    return t;
+  }
+
+  /** Pull iterations, seconds and processed bytes since start, per configured folder (zeros for one that never pulled). */
+  pullTotalsByFolder(): Map<string, PullTotals> {
+    return new Map(this.d.config.current().folders.map((f) => [f.id, this.pullTotals(f.id)]));
   }
 
   /** Bytes hashed since start, per configured folder. */

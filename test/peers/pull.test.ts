@@ -90,6 +90,14 @@ test('what Syncthing creates, changes, chmods, deletes and renames arrives on Sy
   assert.deepEqual(f.local.version, g.local.version, 'the pulled record keeps the version');
   assert.equal(f.local.modifiedBy, g.local.modifiedBy);
   assert.equal(f.local.modified, g.local.modified);
+  // /metrics counts the pull and where its bytes came from: the random bytes over the network, the
+  // zero blocks (the middle MiB of mixed.bin, all of sparse.img) left as holes.
+  const metrics = await (await p.s.req('/metrics')).text();
+  const sample = (name: string, labels: string) => Number(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+  assert.ok(sample('syncthing_model_folder_pulls_total', 'folder="a"') >= 1, 'a pull iteration counted');
+  assert.ok(sample('syncthing_model_folder_pull_seconds_total', 'folder="a"') > 0);
+  assert.equal(sample('syncthing_model_folder_processed_bytes_total', 'folder="a",source="network"'), (2 << 20) + 21 + 18);
+  assert.equal(sample('syncthing_model_folder_processed_bytes_total', 'folder="a",source="skipped"'), (1 << 20) + (32 << 20));
 
   // Nothing changed for the scanner: no new sequence, nothing announced.
   const seq = (await p.s.json('/rest/db/status?folder=a')).sequence;

@@ -52,7 +52,11 @@ export interface TransferDeps {
   progress: PullerProgress;
   /** Bytes that came over the network (for the rate). */
   received(bytes: number): void;
+  /** Bytes of the file put in place, by where they came from (the names of Syncthing's processed-bytes metric). */
+  processed?(source: ProcessedSource, bytes: number): void;
 }
+
+export type ProcessedSource = 'network' | 'local_origin' | 'local_other' | 'local_shifted' | 'skipped';
 
 const ERR_NO_DEVICE = 'peers who had this file went away, or the file has changed while syncing. will retry later';
 
@@ -102,12 +106,19 @@ export async function fillTemp(g: FileInfo, tempRel: string, d: TransferDeps): P
         if ((await readFull(fh, buf, i * g.blockSize)) === size && (await sha256Equals(buf, hashAt(g, i)))) {
           done(i);
           p.reused++;
+          d.processed?.('skipped', size);
         }
       }
     }
     await fh.truncate(g.size);
     // A new temp file is all holes: its zero blocks are there already.
-    if (!reusing && d.sparse) for (let i = 0; i < n; i++) if (!have[i] && zeroHash(blockLen(g, i)).equals(hashAt(g, i))) done(i);
+    if (!reusing && d.sparse) {
+      for (let i = 0; i < n; i++) {
+        if (have[i] || !zeroHash(blockLen(g, i)).equals(hashAt(g, i))) continue;
+        done(i);
+        d.processed?.('skipped', blockLen(g, i));
+      }
+    }
 
     await copyLocal(g, fh, have, d, done);
     await pullMissing(g, fh, have, d, done);
@@ -162,6 +173,7 @@ async function copyLocal(g: FileInfo, fh: fs.FileHandle, have: Uint8Array, d: Tr
       done(i);
       if (hit.src.origin) d.progress.copiedFromOrigin++;
       else d.progress.copiedFromElsewhere++;
+      d.processed?.(hit.src.origin ? 'local_origin' : 'local_other', size);
     }
   } finally {
     for (const h of open.values()) await h?.close();
@@ -191,6 +203,7 @@ async function pullMissing(g: FileInfo, fh: fs.FileHandle, have: Uint8Array, d: 
         }
         done(i);
         p.pulled++;
+        d.processed?.('network', size);
         p.pulling--;
       })
       .catch((err: unknown) => {

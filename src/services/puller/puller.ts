@@ -15,7 +15,7 @@ import type { ByteBudget } from '../byte-budget.js';
 import { mapLimit } from '../../shared/map-limit.js';
 import { inConflict, moveForConflict } from './conflicts.js';
 import { checkParents, code, diskMatches, ERR_MODIFIED, lstatOrNone, PullError, spaceProblem } from './disk.js';
-import { fillTemp, type BlockSource, type PullerProgress } from './file-transfer.js';
+import { fillTemp, type BlockSource, type PullerProgress, type ProcessedSource } from './file-transfer.js';
 import { PullQueue } from './pull-queue.js';
 
 export interface PullerDeps {
@@ -42,6 +42,8 @@ export interface PullerDeps {
   budget: ByteBudget;
   /** Bytes received for the folder (the rate). */
   received(bytes: number): void;
+  /** Bytes put in place by source (metrics). */
+  processed?(source: ProcessedSource, bytes: number): void;
 }
 
 /** What one pass over the need did. */
@@ -378,6 +380,7 @@ export class Puller {
       signal,
       progress,
       received: this.d.received,
+      ...(this.d.processed ? { processed: this.d.processed } : {}),
     });
     await this.finish(g, cur, temp);
   }
