@@ -14,7 +14,15 @@ import { ProtocolError } from './pb.js';
 export interface Throttle {
   /** Resolves when `bytes` may pass (a token bucket shared by connections, or none). */
   take(bytes: number): Promise<void>;
+  /**
+   * Whether there is a limit now. Without one the connection does not call take() at all: a
+   * 1 GiB transfer is some 65,000 TLS records, and a promise chain for each cost more CPU than
+   * anything else the reader did.
+   */
+  limited?(): boolean;
 }
+
+const limitedNow = (t: Throttle | undefined): t is Throttle => t !== undefined && (t.limited?.() ?? true);
 
 export interface ConnectionTimers {
   /** A Ping goes out at a check when nothing was written for this long (1.19.2: 90 s / 2 checks). */
@@ -155,7 +163,8 @@ export class BepConnection {
     const run = this.writing.then(async () => {
       if (this.ended && !force) throw new Error('connection closed');
       if (this.socket.destroyed) throw new Error('connection closed');
-      await this.o.writeThrottle?.take(bytes);
+      const wt = this.o.writeThrottle;
+      if (limitedNow(wt)) await wt.take(bytes);
       await new Promise<void>((resolve, reject) => {
         // Header and body leave together (one TLS record, one segment when they fit).
         this.socket.cork();
@@ -205,7 +214,7 @@ export class BepConnection {
     } catch (err) {
       return this.fail(err instanceof ProtocolError ? `protocol error: ${err.message}` : `reading: ${(err as Error).message}`);
     }
-    const throttle = this.o.readThrottle;
+    const throttle = limitedNow(this.o.readThrottle) ? this.o.readThrottle : undefined;
     if (frames.length === 0 && !throttle) return;
     // While messages are being handled (or the throttle holds us), nothing more is read.
     this.socket.pause();

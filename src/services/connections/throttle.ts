@@ -14,6 +14,10 @@ export class TokenBucket implements Throttle {
 
   constructor(private kibPerSecond: () => number) {}
 
+  limited(): boolean {
+    return this.kibPerSecond() > 0;
+  }
+
   private refill(rate: number): void {
     const now = performance.now();
     const cap = rate; // one second's worth of burst
@@ -41,5 +45,8 @@ export class TokenBucket implements Throttle {
 /** Several throttles in a row (the global limit and the device's own). */
 export function both(...ts: (Throttle | undefined)[]): Throttle {
   const list = ts.filter((t): t is Throttle => t !== undefined);
-  return { take: async (bytes) => void (await Promise.all(list.map((t) => t.take(bytes)))) };
+  return {
+    take: async (bytes) => void (await Promise.all(list.filter((t) => t.limited?.() ?? true).map((t) => t.take(bytes)))),
+    limited: () => list.some((t) => t.limited?.() ?? true),
+  };
 }
