@@ -31,6 +31,8 @@ export interface SyncSoakOptions {
 export interface SyncSoakResult {
   ops: { write: number; delete: number; rename: number; concurrent: number };
   restarts: { kill: number; term: number };
+  /** Edits that a pull overtook (the file replaced while the run held it open): neither side of them counts. */
+  raced: number;
   /** Seconds from the last operation until both sides were idle with equal trees. */
   settleS: number;
   /** Paths that differ at the end (name: what each side holds), empty when the trees are equal. */
@@ -142,7 +144,7 @@ export async function syncSoak(o: SyncSoakOptions): Promise<SyncSoakResult> {
 
   const sy = new SynchroProcess(path.join(o.dir, 'synchro-home'), await freePort());
   let ref: Reference | undefined;
-  const result: SyncSoakResult = { ops: { write: 0, delete: 0, rename: 0, concurrent: 0 }, restarts: { kill: 0, term: 0 }, settleS: 0, differences: [], lost: [], tokensWritten: 0, conflictCopies: 0, versioned: 0 };
+  const result: SyncSoakResult = { ops: { write: 0, delete: 0, rename: 0, concurrent: 0 }, restarts: { kill: 0, term: 0 }, raced: 0, settleS: 0, differences: [], lost: [], tokensWritten: 0, conflictCopies: 0, versioned: 0 };
   try {
     await sy.start();
     const synchroId = (await sy.json('/rest/system/status')).myID as string;
@@ -166,6 +168,28 @@ export async function syncSoak(o: SyncSoakOptions): Promise<SyncSoakResult> {
     const lastTouch = new Map<string, number>();
     let counter = 0;
     const rnd = (n: number) => Math.floor(Math.random() * n);
+    // Every operation knows exactly which content it threw away, even when a pull replaces the
+    // same file at the same moment: a file is taken out of the folder by a rename (atomic), and
+    // an in-place edit checks afterwards that the file it wrote is still linked.
+    const trash = path.join(o.dir, 'trash');
+    fs.mkdirSync(trash, { recursive: true });
+    let trashed = 0;
+    const takeOut = (abs: string): { token: string | undefined; at: string } | undefined => {
+      const at = path.join(trash, String(++trashed));
+      try {
+        fs.renameSync(abs, at);
+      } catch {
+        return undefined;
+      }
+      return { token: tokenOf(fs.readFileSync(at, 'utf8')), at };
+    };
+    /** Every operation, bounded: "<s since start> <side> <kind> <path> <token written> <token dropped>". */
+    const history: string[] = [];
+    const note = (side: string, kind: string, rel: string, wrote = '-', threw = '-') => {
+      history.push(`${((Date.now() - startMs) / 1000).toFixed(1)} ${side} ${kind} ${rel} ${wrote} ${threw}`);
+      if (history.length > 50_000) history.splice(0, 10_000);
+    };
+    const content = (t: string) => `${t}\n${randomBytes(rnd(4000)).toString('hex')}\n`;
     const op = (side: 's' | 'r', only?: string) => {
       const root = roots[side];
       const now = Date.now();
@@ -173,27 +197,52 @@ export async function syncSoak(o: SyncSoakOptions): Promise<SyncSoakResult> {
       if (free.length === 0) return;
       const rel = only ?? free[rnd(free.length)]!;
       const abs = path.join(root, rel);
-      let held: string | undefined;
-      try {
-        held = fs.readFileSync(abs, 'utf8');
-      } catch {
-        held = undefined;
-      }
-      const kind = held === undefined || only !== undefined ? 'write' : (['write', 'write', 'delete', 'rename'] as const)[rnd(4)]!;
-      const token = tokenOf(held);
+      const exists = fs.existsSync(abs);
+      const kind = !exists || only !== undefined ? 'write' : (['write', 'write', 'delete', 'rename'] as const)[rnd(4)]!;
       if (kind === 'write') {
-        if (token) dropped.add(token);
         const t = `T${side}${++counter}`;
-        written.add(t);
-        fs.writeFileSync(abs, `${t}\n${randomBytes(rnd(4000)).toString('hex')}\n`);
-      } else if (kind === 'delete') {
-        dropped.add(token!);
-        fs.rmSync(abs, { force: true });
+        let fd: number;
+        try {
+          fd = fs.openSync(abs, exists ? 'r+' : 'wx');
+        } catch {
+          return; // it came or went meanwhile: no operation
+        }
+        try {
+          const held = exists ? tokenOf(fs.readFileSync(fd, 'utf8')) : undefined;
+          fs.ftruncateSync(fd, 0);
+          fs.writeSync(fd, content(t), 0);
+          // Replaced by a pull while we held it: what we wrote went with the old inode, and what
+          // we read was the pull's to keep (in a conflict copy or a version), not ours to drop.
+          if (fs.fstatSync(fd).nlink === 0) return void (result.raced++, note(side, 'raced', rel, t, held));
+          if (held) dropped.add(held);
+          written.add(t);
+          note(side, 'write', rel, t, held);
+        } finally {
+          fs.closeSync(fd);
+        }
       } else {
-        const to = free.filter((p) => p !== rel && !fs.existsSync(path.join(root, p)))[0];
-        if (!to) return;
-        fs.renameSync(abs, path.join(root, to));
-        lastTouch.set(side + to, now);
+        const out = takeOut(abs);
+        if (!out) return;
+        if (kind === 'delete') {
+          if (out.token) dropped.add(out.token);
+          note(side, 'delete', rel, '-', out.token);
+        } else {
+          const to = free.find((p) => p !== rel && !fs.existsSync(path.join(root, p)));
+          let moved = false;
+          if (to) {
+            try {
+              fs.linkSync(out.at, path.join(root, to)); // never over a file that is there
+              moved = true;
+              lastTouch.set(side + to, now);
+            } catch {
+              // taken meanwhile: the rename became a delete
+            }
+          }
+          if (!moved && out.token) dropped.add(out.token);
+          note(side, moved ? `rename-to:${to}` : 'rename-lost', rel, '-', out.token);
+          if (moved) note(side, 'rename-from', to!, out.token ?? '-');
+        }
+        fs.rmSync(out.at, { force: true });
       }
       lastTouch.set(side + rel, now);
       result.ops[kind]++;
@@ -271,6 +320,12 @@ export async function syncSoak(o: SyncSoakOptions): Promise<SyncSoakResult> {
     result.conflictCopies = conflicts;
     result.tokensWritten = written.size;
     result.lost = [...written].filter((t) => !dropped.has(t) && !everywhere.has(t));
+    // What the run did to the files a lost token was in, to see where it went.
+    for (const t of result.lost.slice(0, 5)) {
+      const mine = (h: string) => h.split(' ').slice(4).includes(t);
+      const paths = new Set(history.filter(mine).map((h) => h.split(' ')[3]));
+      log(`lost ${t}: ${history.filter((h) => paths.has(h.split(' ')[3]) || mine(h)).slice(-30).join(' | ')}`);
+    }
     return result;
   } finally {
     await ref?.stop();
