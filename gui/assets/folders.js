@@ -10,10 +10,11 @@ export const state = { cfg: null, status: {}, stats: {}, progress: {}, downloads
 /**
  * A DownloadProgress event for a folder: the files being pulled, the bytes done of them, and a
  * rate from the bytes done of the files that were in the previous event too (a file that finished
- * leaves the event, which is no negative rate).
+ * leaves the event, which is no negative rate), over the time between the two events.
  */
-export function noteDownloads(folder, files) {
-  const now = Date.now();
+export function noteDownloads(folder, files, atMs = Date.now()) {
+  // The event's own time, not when the page got it: a long poll can bring two events at once.
+  const now = atMs;
   const prev = state.downloads[folder];
   const done = Object.fromEntries(Object.entries(files ?? {}).map(([name, p]) => [name, p.bytesDone ?? 0]));
   const names = Object.keys(done);

@@ -149,9 +149,10 @@ function wireEvents() {
   });
   // Per-block progress of the files being pulled, each about a second apart: the card's
   // Downloading line and its rate; the status behind the Syncing percentage follows too.
-  events.on('DownloadProgress', async (d) => {
+  events.on('DownloadProgress', async (d, e) => {
+    const at = Date.parse(e.time);
     for (const [folder, files] of Object.entries(d ?? {})) {
-      noteDownloads(folder, files);
+      noteDownloads(folder, files, Number.isFinite(at) ? at : Date.now());
       await refreshStatus(folder);
     }
     // The devices' rates move with the transfer too.
