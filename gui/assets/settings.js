@@ -10,9 +10,18 @@ export function applyTheme(theme) {
 }
 
 export async function loadSettings() {
-  const [gui, options] = await Promise.all([get('config/gui'), get('config/options')]);
+  // The fields wait for the values: a choice made before they arrive would be overwritten by them.
+  const form = $('#settings-form');
+  const waiting = [...form.elements].filter((el) => !el.disabled);
+  for (const el of waiting) el.disabled = true;
+  let gui, options;
+  try {
+    [gui, options] = await Promise.all([get('config/gui'), get('config/options')]);
+  } finally {
+    for (const el of waiting) el.disabled = false;
+  }
   const me = state.cfg.devices.find((d) => d.deviceID === state.myId);
-  const e = $('#settings-form').elements;
+  const e = form.elements;
   e.deviceName.value = me?.name ?? '';
   e.address.value = gui.address;
   e.user.value = gui.user;
