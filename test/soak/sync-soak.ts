@@ -324,7 +324,9 @@ export async function syncSoak(o: SyncSoakOptions): Promise<SyncSoakResult> {
     for (const t of result.lost.slice(0, 5)) {
       const mine = (h: string) => h.split(' ').slice(4).includes(t);
       const paths = new Set(history.filter(mine).map((h) => h.split(' ')[3]));
-      log(`lost ${t}: ${history.filter((h) => paths.has(h.split(' ')[3]) || mine(h)).slice(-30).join(' | ')}`);
+      const first = history.findIndex(mine);
+      const around = history.slice(Math.max(0, first - 5)).filter((h) => paths.has(h.split(' ')[3]) || mine(h));
+      log(`lost ${t}: ${around.slice(0, 40).join(' | ')}`);
     }
     return result;
   } finally {
