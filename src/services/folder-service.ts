@@ -91,16 +91,17 @@ function zeroFile(): FileInfo {
   };
 }
 
-/**
- * The folders: one runner per configured, unpaused folder, kept in step with the configuration,
- * and every question the /rest/db, /rest/folder and /rest/stats routes ask about them.
- */
+/** Pull iterations, their seconds and the bytes they put in place by source (the pull metrics). */
 export interface PullTotals {
   pulls: number;
   seconds: number;
   processed: Record<ProcessedSource, number>;
 }
 
+/**
+ * The folders: one runner per configured, unpaused folder, kept in step with the configuration,
+ * and every question the /rest/db, /rest/folder and /rest/stats routes ask about them.
+ */
 export class FolderService {
   private readonly runners = new Map<string, FolderRunner>();
   private readonly limiter: Semaphore;
